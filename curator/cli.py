@@ -1,0 +1,218 @@
+"""The `curator` command line: a thin click layer over the library.
+
+Each command opens the corpus (``--corpus DIR``, ``$CURATOR_CORPUS`` or ``./corpus``), calls one
+library function and prints the result: rich tables on stderr for people, ``--json`` on stdout
+for programs. A :class:`~curator.errors.CuratorError` becomes one line on stderr and exit code 2
+(1 for a failing remote side).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from . import __version__
+from .console import console, print_json
+from .errors import CuratorError
+from .export import FORMATS
+from .ingest import ROLES
+from .workspace import Corpus
+
+
+class CuratorGroup(click.Group):
+    """Turns CuratorError into a one-line message and its exit code; no tracebacks for bad input."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CuratorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: what was committed is kept; run the command again to resume", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=CuratorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--corpus", "corpus_dir", envvar="CURATOR_CORPUS", type=click.Path(file_okay=False),
+              default="corpus", show_default=True, help="Corpus directory (or $CURATOR_CORPUS).")
+@click.version_option(__version__, prog_name="curator")
+@click.pass_context
+def main(ctx: click.Context, corpus_dir: str) -> None:
+    """Build training data for LLM prompt recovery: scrape, ingest, expand, embed, dedup,
+    cluster, cover, generate, score, promote, export."""
+    ctx.obj = {"corpus_dir": corpus_dir}
+
+
+def open_corpus(ctx: click.Context) -> Corpus:
+    """The corpus of this invocation, closed when the command ends."""
+    corpus = Corpus.open(ctx.obj["corpus_dir"])
+    ctx.call_on_close(corpus.close)
+    return corpus
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.pass_context
+def init(ctx: click.Context, directory: str | None) -> None:
+    """Create a corpus directory (curator.toml + curator.db); safe to run again."""
+    corpus = Corpus.init(directory or ctx.obj["corpus_dir"])
+    console.print(f"corpus ready: {corpus.root} (schema version {corpus.store.schema_version})")
+    corpus.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--dataset", help="Dataset name (default: the file name without extension).")
+@click.option("--as", "role", type=click.Choice(ROLES), help="What the rows are (default: samples "
+              "when original and rewritten texts are present, else prompts).")
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=COLUMN",
+              help="Say which column holds a field: original_text, rewrite_prompt, rewritten_text, prediction.")
+@click.option("--origin", default="public", show_default=True, help="Origin recorded on new rows.")
+@click.option("--status", type=click.Choice(["candidate", "train", "rejected", "target"]),
+              help="Status of new samples (default candidate; target with --as target).")
+@click.option("--predictor", help="Predictor name for a prediction column (default DATASET:COLUMN).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@click.pass_context
+def ingest(ctx, paths, dataset, role, mapping, origin, status, predictor, as_json) -> None:
+    """Ingest CSV/TSV/JSON/JSONL/parquet files of samples or prompt lists.
+
+    Each file is one transaction: a file with an error changes nothing. Every row either lands
+    or is listed with its row number and reason.
+    """
+    from .ingest import parse_mapping
+
+    corpus = open_corpus(ctx)
+    parsed = parse_mapping(mapping)
+    summaries = []
+    for path in paths:
+        s = corpus.ingest(path, dataset=dataset, role=role, mapping=parsed, origin=origin,
+                          status=status, predictor=predictor)[0]
+        summaries.append(s)
+        if not as_json:
+            console.print(
+                f"[bold]{s.path}[/] → dataset [cyan]{s.dataset}[/] as {s.role} ({s.encoding}): "
+                f"{s.rows} rows, {s.landed} landed ({s.new} new, {s.existing} already present), "
+                f"{len(s.issues)} reported" + (f", {s.predictions} predictions" if s.predictions else ""))
+            console.print(f"  columns: {', '.join(f'{k}={v}' for k, v in s.columns.items())}")
+            for issue in s.issues[:20]:
+                console.print(f"  row {issue.row}: {issue.reason}")
+            if len(s.issues) > 20:
+                console.print(f"  … {len(s.issues) - 20} more (use --json for all)")
+    if as_json:
+        print_json([s.as_dict() for s in summaries])
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats(ctx, as_json) -> None:
+    """Counts by origin, dataset and status; text lengths in words."""
+    data = open_corpus(ctx).stats()
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"[bold]{data['corpus']}[/] (schema {data['schema_version']})")
+    p, s = data["prompts"], data["samples"]
+    console.print(f"prompts: {p['total']} ({p['canonical']} canonical, {p['duplicates']} marked duplicates)")
+    console.print(f"samples: {s['total']}")
+    for title, counts in (("prompts by origin", p["by_origin"]), ("prompts by category", p["by_category"]),
+                          ("samples by status", s["by_status"]), ("samples by dataset", s["by_dataset"]),
+                          ("items by dataset (role)", data["provenance_by_dataset"]),
+                          ("predictions by predictor", data["predictions"])):
+        if counts:
+            table = Table(title=title, title_justify="left")
+            table.add_column("")
+            table.add_column("count", justify="right")
+            for k, v in counts.items():
+                table.add_row(k, str(v))
+            console.print(table)
+    table = Table(title="length in words", title_justify="left")
+    for col in ("text", "n", "min", "median", "p90", "max", "mean"):
+        table.add_column(col, justify="right" if col != "text" else "left")
+    for name, w in data["words"].items():
+        table.add_row(name, *(str(w[k]) for k in ("n", "min", "median", "p90", "max", "mean")))
+    console.print(table)
+    for extra in data.get("extra", []):
+        console.print(extra)
+
+
+def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(frame.to_dict(orient="records"))
+        return
+    table = Table(title=f"{title} ({len(frame)})", title_justify="left")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for rec in frame[columns].itertuples(index=False):
+        table.add_row(*("" if v is None else str(v)[:200] for v in rec))
+    console.print(table)
+
+
+@main.command()
+@click.option("--origin", help="Only this origin (public, scraped, template, …).")
+@click.option("--dataset", help="Only prompts seen in this dataset.")
+@click.option("--canonical/--duplicates", default=None, help="Only canonical prompts, or only duplicates.")
+@click.option("--contains", help="Substring filter (case-insensitive).")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most N rows (0 = all).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def prompts(ctx, origin, dataset, canonical, contains, limit, as_json) -> None:
+    """List prompts."""
+    frame = open_corpus(ctx).prompts(origin=origin, dataset=dataset, canonical=canonical,
+                                     contains=contains, limit=limit or None)
+    _listing(frame, ["id", "origin", "category", "text", "duplicate_of"], as_json, "prompts")
+
+
+@main.command()
+@click.option("--status", type=click.Choice(["candidate", "train", "rejected", "target"]))
+@click.option("--dataset")
+@click.option("--origin")
+@click.option("--contains", help="Substring of the prompt or the original text.")
+@click.option("--limit", type=int, default=50, show_default=True, help="At most N rows (0 = all).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def samples(ctx, status, dataset, origin, contains, limit, as_json) -> None:
+    """List samples."""
+    frame = open_corpus(ctx).samples(status=status, dataset=dataset, origin=origin, contains=contains,
+                                     limit=limit or None)
+    _listing(frame, ["id", "status", "dataset", "rewrite_prompt", "original_text"], as_json, "samples")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@click.option("--status", default="train", show_default=True, help="Samples of this status ('all' for every one).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension.")
+@click.option("--dataset", help="Only this dataset.")
+@click.option("--provenance", is_flag=True, help="Add dataset, origin, status, model, prompt_id columns.")
+@click.pass_context
+def export(ctx, out, status, fmt, dataset, provenance) -> None:
+    """Export samples (Kaggle columns: id, original_text, rewrite_prompt, rewritten_text)."""
+    summary = open_corpus(ctx).export(Path(out), status=None if status == "all" else status, fmt=fmt,
+                                      dataset=dataset, provenance=provenance)
+    console.print(f"wrote {summary['rows']} samples ({summary['status'] or 'all'}) to {out} as {summary['format']}")
+
+
+# Command modules of the other areas; each exposes ``commands``.
+COMMAND_MODULES = ("scrape", "templates", "index", "generate", "review")
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module_name = f"curator.commands.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        for command in module.commands:
+            main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

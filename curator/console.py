@@ -1,0 +1,34 @@
+"""Output for people: rich tables and progress bars, on stderr (stdout is kept for --json)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def progress(transient: bool = False) -> Progress:
+    """The one progress-bar style for every long step (embed, ingest, scrape, generate, score)."""
+    return Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=transient,
+        disable=not console.is_terminal and not _force_progress(),
+    )
+
+
+def _force_progress() -> bool:
+    import os
+
+    return os.environ.get("CURATOR_PROGRESS") == "1"
+
+
+def print_json(value: Any) -> None:
+    """Machine output: JSON on stdout, one document."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,58 @@
+"""Corpus figures for `curator stats`: counts by origin, dataset and status, length distributions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .text import word_count
+
+if TYPE_CHECKING:
+    from .workspace import Corpus
+
+
+def length_summary(lengths: list[int]) -> dict[str, float]:
+    """min / median / p90 / max / mean of word counts (zeros when empty)."""
+    if not lengths:
+        return {"n": 0, "min": 0, "median": 0, "p90": 0, "max": 0, "mean": 0.0}
+    a = np.asarray(lengths)
+    return {"n": int(a.size), "min": int(a.min()), "median": float(np.median(a)),
+            "p90": float(np.percentile(a, 90)), "max": int(a.max()), "mean": round(float(a.mean()), 1)}
+
+
+def corpus_stats(corpus: "Corpus") -> dict[str, Any]:
+    db = corpus.store
+
+    def grouped(sql: str) -> dict[str, int]:
+        return {str(k): int(v) for k, v in db.query(sql)}
+
+    prompt_texts = [r[0] for r in db.query("SELECT text FROM prompts")]
+    sample_rows = db.query("SELECT original_text, rewritten_text FROM samples WHERE status != 'target'")
+    return {
+        "corpus": str(corpus.root),
+        "schema_version": db.schema_version,
+        "prompts": {
+            "total": len(prompt_texts),
+            "canonical": db.scalar("SELECT COUNT(*) FROM prompts WHERE duplicate_of IS NULL"),
+            "duplicates": db.scalar("SELECT COUNT(*) FROM prompts WHERE duplicate_of IS NOT NULL"),
+            "by_origin": grouped("SELECT origin, COUNT(*) FROM prompts GROUP BY origin ORDER BY 2 DESC"),
+            "by_category": grouped("SELECT COALESCE(category, '-'), COUNT(*) FROM prompts "
+                                   "GROUP BY 1 ORDER BY 2 DESC"),
+        },
+        "samples": {
+            "total": db.scalar("SELECT COUNT(*) FROM samples"),
+            "by_status": grouped("SELECT status, COUNT(*) FROM samples GROUP BY status ORDER BY 2 DESC"),
+            "by_dataset": grouped("SELECT dataset, COUNT(*) FROM samples GROUP BY dataset ORDER BY 2 DESC"),
+            "by_origin": grouped("SELECT origin, COUNT(*) FROM samples GROUP BY origin ORDER BY 2 DESC"),
+        },
+        "provenance_by_dataset": grouped(
+            "SELECT dataset || ' (' || role || ')', COUNT(DISTINCT item_id) FROM provenance "
+            "GROUP BY dataset, role ORDER BY 2 DESC"),
+        "predictions": grouped("SELECT predictor, COUNT(*) FROM predictions GROUP BY predictor"),
+        "words": {
+            "prompt": length_summary([word_count(t) for t in prompt_texts]),
+            "original_text": length_summary([word_count(r[0]) for r in sample_rows]),
+            "rewritten_text": length_summary([word_count(r[1]) for r in sample_rows]),
+        },
+    }

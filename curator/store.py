@@ -1,0 +1,168 @@
+"""The SQLite store: one file per corpus directory, WAL mode, numbered migrations.
+
+Why SQLite: a user can open the corpus with any SQLite tool or ``pandas.read_sql``, writes are
+transactional (an interrupted command leaves whole rows or nothing), and WAL lets a reader (the
+report, a notebook) look while a writer works.
+
+Migrations are the files ``curator/migrations/NNN_name.sql``, applied in numeric order, each in
+its own transaction together with its row in ``schema_migrations``; ``PRAGMA user_version`` holds
+the highest number applied. Numbers need not be contiguous, so separate areas of the code can
+own separate ranges without colliding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def utcnow() -> str:
+    """ISO-8601 UTC timestamp with seconds, the one time format of the store."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def dumps(value: Any) -> str:
+    """Compact, key-sorted JSON for meta columns (stable text, so stable checksums)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every packaged migration, in order."""
+    found = []
+    for entry in resources.files("curator.migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    numbers = [n for n, _, _ in found]
+    if len(numbers) != len(set(numbers)):
+        raise RuntimeError(f"two migrations share a number: {sorted(numbers)}")
+    return sorted(found)
+
+
+class Store:
+    """A connection to ``curator.db`` with the schema brought up to date.
+
+    Use :meth:`transaction` for every write: it is ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back
+    on any exception, so a failing command changes nothing.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply every migration not yet applied; returns the numbers applied now."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {r[0] for r in self.conn.execute("SELECT number FROM schema_migrations")}
+        applied = []
+        for number, name, sql in migrations():
+            if number in done:
+                continue
+            with self.transaction():
+                for statement in _split_sql(sql):
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, utcnow())
+                )
+                self.conn.execute(f"PRAGMA user_version = {number}")
+            applied.append(number)
+        return applied
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- transactions -----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested use joins the outer one (a savepoint)."""
+        if self.conn.in_transaction:
+            name = f"sp_{id(object())}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            self.conn.execute(f"RELEASE {name}")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def log_event(self, command: str, args: dict | None = None, summary: dict | None = None) -> None:
+        """Record what a command did (inside the caller's transaction when there is one)."""
+        self.conn.execute(
+            "INSERT INTO events (at, command, args, summary) VALUES (?, ?, ?, ?)",
+            (utcnow(), command, dumps(args or {}), dumps(summary or {})),
+        )
+
+    def tables(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+
+    def fingerprint(self) -> dict[str, tuple[int, str]]:
+        """(row count, sha256 of all rows in key order) per table: equal means same content."""
+        out = {}
+        for table in self.tables():
+            digest = hashlib.sha256()
+            rows = self.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for row in rows:
+                digest.update(repr(tuple(row)).encode("utf-8"))
+            out[table] = (len(rows), digest.hexdigest())
+        return out
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Statements of a migration file (sqlite3.complete_statement keeps triggers whole)."""
+    statements, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements
