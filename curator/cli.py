@@ -17,6 +17,7 @@ import click
 from rich.table import Table
 
 from . import __version__
+from .commands.common import open_corpus
 from .console import console, print_json
 from .errors import CuratorError
 from .export import FORMATS
@@ -47,13 +48,6 @@ def main(ctx: click.Context, corpus_dir: str) -> None:
     """Build training data for LLM prompt recovery: scrape, ingest, expand, embed, dedup,
     cluster, cover, generate, score, promote, export."""
     ctx.obj = {"corpus_dir": corpus_dir}
-
-
-def open_corpus(ctx: click.Context) -> Corpus:
-    """The corpus of this invocation, closed when the command ends."""
-    corpus = Corpus.open(ctx.obj["corpus_dir"])
-    ctx.call_on_close(corpus.close)
-    return corpus
 
 
 @main.command()
