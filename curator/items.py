@@ -75,58 +75,59 @@ class AddResult:
 
 
 def add_prompts(conn: sqlite3.Connection, records: Iterable[PromptRecord]) -> AddResult:
-    """Insert prompts (first spelling wins) and their provenance. Call inside a transaction."""
-    result = AddResult()
+    """Insert prompts (first spelling wins) and their provenance. Call inside a transaction.
+
+    Batched with ``executemany``: ``rowcount`` of an ``INSERT OR IGNORE`` batch is the number of
+    rows actually inserted, which is all the new/existing split needs.
+    """
     now = utcnow()
+    rows, provs, categories, ids = [], [], [], []
     for rec in records:
         text = clean(rec.text)
         pid = content_id(text)
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO prompts (id, text, origin, source, url, category, created_at, meta)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (pid, text, rec.origin, rec.source or rec.provenance.dataset, rec.url, rec.category,
-             now, dumps(rec.meta)),
-        )
-        if cur.rowcount:
-            result.new += 1
-        else:
-            result.existing += 1
-            if rec.category:
-                conn.execute(
-                    "UPDATE prompts SET category = ? WHERE id = ? AND category IS NULL",
-                    (rec.category, pid),
-                )
-        _add_provenance(conn, "prompt", pid, rec.provenance, now)
-        result.ids.append(pid)
-    return result
+        ids.append(pid)
+        rows.append((pid, text, rec.origin, rec.source or rec.provenance.dataset, rec.url, rec.category,
+                     now, dumps(rec.meta)))
+        provs.append(_provenance_row("prompt", pid, rec.provenance, now))
+        if rec.category:
+            categories.append((rec.category, pid))
+    cur = conn.executemany(
+        "INSERT OR IGNORE INTO prompts (id, text, origin, source, url, category, created_at, meta)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    new = max(cur.rowcount, 0)
+    # a category learnt later (e.g. a template re-discovering a public prompt) fills a blank one
+    conn.executemany("UPDATE prompts SET category = ? WHERE id = ? AND category IS NULL", categories)
+    conn.executemany(_PROVENANCE_SQL, provs)
+    return AddResult(new=new, existing=len(ids) - new, ids=ids)
 
 
 def add_samples(conn: sqlite3.Connection, records: Iterable[SampleRecord]) -> AddResult:
-    """Insert samples, their prompts (origin of the sample) and provenance. Inside a transaction."""
-    result = AddResult()
+    """Insert samples, their prompts (origin of the sample) and provenance. Inside a transaction.
+
+    A sample without a prompt (a test set whose prompt is to be recovered) has prompt_id NULL.
+    """
     now = utcnow()
+    records = list(records)
+    labelled = [r for r in records if clean(r.rewrite_prompt)]
+    add_prompts(conn, [PromptRecord(r.rewrite_prompt, r.origin, r.provenance, category=r.prompt_category)
+                       for r in labelled])
+    rows, provs, ids = [], [], []
     for rec in records:
         if rec.status not in SAMPLE_STATUSES:
             raise ValueError(f"unknown sample status {rec.status!r}; one of {SAMPLE_STATUSES}")
         original, prompt, rewritten = clean(rec.original_text), clean(rec.rewrite_prompt), clean(rec.rewritten_text)
-        pid = add_prompts(
-            conn,
-            [PromptRecord(prompt, rec.origin, rec.provenance, category=rec.prompt_category)],
-        ).ids[0] if prompt else None  # unlabelled sample: the prompt is what must be recovered
+        pid = content_id(prompt) if prompt else None
         sid = sample_id(original, prompt, rewritten)
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO samples (id, prompt_id, rewrite_prompt, original_text, rewritten_text,"
-            " origin, dataset, model, status, created_at, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (sid, pid, prompt, original, rewritten, rec.origin, rec.provenance.dataset, rec.model,
-             rec.status, now, dumps(rec.meta)),
-        )
-        if cur.rowcount:
-            result.new += 1
-        else:
-            result.existing += 1
-        _add_provenance(conn, "sample", sid, rec.provenance, now)
-        result.ids.append(sid)
-    return result
+        ids.append(sid)
+        rows.append((sid, pid, prompt, original, rewritten, rec.origin, rec.provenance.dataset, rec.model,
+                     rec.status, now, dumps(rec.meta)))
+        provs.append(_provenance_row("sample", sid, rec.provenance, now))
+    cur = conn.executemany(
+        "INSERT OR IGNORE INTO samples (id, prompt_id, rewrite_prompt, original_text, rewritten_text,"
+        " origin, dataset, model, status, created_at, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany(_PROVENANCE_SQL, provs)
+    new = max(cur.rowcount, 0)
+    return AddResult(new=new, existing=len(ids) - new, ids=ids)
 
 
 def add_prediction(conn: sqlite3.Connection, sample_id_: str, predictor: str, text: str,
@@ -140,10 +141,13 @@ def add_prediction(conn: sqlite3.Connection, sample_id_: str, predictor: str, te
     return bool(cur.rowcount)
 
 
-def _add_provenance(conn: sqlite3.Connection, kind: str, item_id: str, p: Provenance, now: str) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO provenance (item_kind, item_id, dataset, role, file, sha256, row, context,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, item_id, p.dataset, p.role, p.file, p.sha256 or "", p.row if p.row is not None else -1,
-         p.context, now),
-    )
+_PROVENANCE_SQL = (
+    "INSERT OR IGNORE INTO provenance (item_kind, item_id, dataset, role, file, sha256, row, context,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _provenance_row(kind: str, item_id: str, p: Provenance, now: str) -> tuple:
+    # NULLs are distinct in a SQLite primary key, so '' / -1 stand for "unknown" to keep it unique
+    return (kind, item_id, p.dataset, p.role, p.file, p.sha256 or "", p.row if p.row is not None else -1,
+            p.context, now)

@@ -62,6 +62,9 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # random content-id keys touch pages all over the B-trees: a 64 MB page cache keeps bulk
+        # ingests from re-reading them (measured here: 25 s → 19 s for a 250k-row file)
+        self.conn.execute("PRAGMA cache_size=-65536")
         self.migrate()
 
     # -- schema -----------------------------------------------------------------------------
