@@ -136,6 +136,11 @@ def stats(ctx, as_json) -> None:
         console.print(extra)
 
 
+def _short(value, width: int = 90) -> str:
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
     if as_json:
         print_json(frame.to_dict(orient="records"))
@@ -144,7 +149,7 @@ def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
     for col in columns:
         table.add_column(col, overflow="fold")
     for rec in frame[columns].itertuples(index=False):
-        table.add_row(*("" if v is None else str(v)[:200] for v in rec))
+        table.add_row(*(_short(v) for v in rec))
     console.print(table)
 
 
