@@ -30,12 +30,11 @@ _TRAILING_FILLERS = {"here", "below", "above"}
 # bracketed words that are not slots (editorial marks, checkboxes)
 _NOT_SLOTS = {"sic", "citation needed", "edit", "x", "citation", "ad", "advertisement", "source"}
 # <word> that is an HTML tag, not a slot
-_HTML_TAGS = {
+_HTML_TAGS = {  # names that are also natural slot names (style, title, input, section…) are not here
     "a", "abbr", "b", "blockquote", "body", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "h5",
     "h6", "head", "hr", "html", "i", "img", "li", "ol", "p", "pre", "s", "script", "span", "strong",
-    "style", "sub", "sup", "table", "td", "th", "tr", "u", "ul", "section", "article", "nav",
-    "header", "footer", "main", "small", "q", "cite", "dd", "dl", "dt", "tbody", "thead", "title",
-    "meta", "link", "iframe", "noscript", "button", "form", "input", "label", "select", "option",
+    "sub", "sup", "table", "td", "th", "tr", "u", "ul", "nav", "small", "q", "cite", "dd", "dl", "dt",
+    "tbody", "thead", "meta", "iframe", "noscript", "button",
 }
 
 _INNER = r"[A-Za-z][A-Za-z0-9 _'’\-]{0,60}"

@@ -1,0 +1,174 @@
+"""`curator sources list|check` and `curator scrape`: the scraping commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..console import console, print_json, progress
+from ..errors import CuratorError
+from .common import open_corpus
+
+
+def _sources_dir(ctx: click.Context, option: str | None, corpus=None) -> Path:
+    """--sources, else $CURATOR_SOURCES, else [scrape] sources in curator.toml, else ./sources,
+    else <corpus>/sources."""
+    if option:
+        return Path(option)
+    if os.environ.get("CURATOR_SOURCES"):
+        return Path(os.environ["CURATOR_SOURCES"])
+    if corpus is not None and corpus.setting("scrape", "sources"):
+        configured = Path(corpus.setting("scrape", "sources"))
+        return configured if configured.is_absolute() else corpus.root / configured
+    if Path("sources").is_dir():
+        return Path("sources")
+    root = Path(ctx.find_root().obj["corpus_dir"])
+    return root / "sources"
+
+
+def _load(ctx, sources_dir):
+    from ..scrape.sources import load_sources
+
+    corpus = open_corpus(ctx)
+    return corpus, load_sources(_sources_dir(ctx, sources_dir, corpus))
+
+
+_sources_option = click.option("--sources", "sources_dir", type=click.Path(file_okay=False),
+                               help="Directory of source files (default: ./sources or $CURATOR_SOURCES).")
+
+
+@click.group()
+def sources() -> None:
+    """List and check prompt sources (sources/*.toml)."""
+
+
+@sources.command("list")
+@_sources_option
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sources_list(ctx, sources_dir, as_json) -> None:
+    """Every source with its kind, where it points and what the store holds from it."""
+    corpus, found = _load(ctx, sources_dir)
+    rows = []
+    for src in found.values():
+        pages = corpus.store.query(
+            "SELECT COUNT(*) AS n, SUM(prompts) AS p, SUM(error IS NOT NULL) AS e, MAX(fetched_at) AS last"
+            " FROM pages WHERE source = ?", (src.name,))[0]
+        stored = corpus.store.scalar("SELECT COUNT(DISTINCT item_id) FROM provenance WHERE item_kind='prompt'"
+                                     " AND dataset = ?", (src.name,))
+        rows.append({"name": src.name, "kind": src.kind, "where": src.location, "description": src.description,
+                     "file": str(src.path), "pages": pages["n"], "errors": pages["e"] or 0,
+                     "prompts": stored or 0, "last_fetched": pages["last"]})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"sources ({len(rows)})", title_justify="left")
+    for col in ("name", "kind", "where", "pages", "errors", "prompts", "last_fetched"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("pages", "errors", "prompts") else "left")
+    for r in rows:
+        table.add_row(*(str(r[c] if r[c] is not None else "") for c in
+                        ("name", "kind", "where", "pages", "errors", "prompts", "last_fetched")))
+    console.print(table)
+
+
+@sources.command("check")
+@click.argument("name")
+@_sources_option
+@click.option("--url", help="Check this page instead of the source's first start URL.")
+@click.option("--rejected", "show_rejected", is_flag=True, help="Also list candidates the heuristic dropped, with why.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sources_check(ctx, name, sources_dir, url, show_rejected, as_json) -> None:
+    """Fetch one page of source NAME and print the prompts it would yield. Stores nothing."""
+    from ..scrape.check import check_source
+    from ..scrape.site import settings_for
+
+    corpus, found = _load(ctx, sources_dir)
+    if name not in found:
+        raise CuratorError(f"no source named {name!r}; known: {', '.join(sorted(found)) or 'none'}")
+    result = asyncio.run(check_source(found[name], settings_for(corpus), url=url))
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"[bold]{name}[/] {result['url']}: "
+                  + (f"[red]{result['error']}[/]" if result["error"] else
+                     f"HTTP {result['status']}, {len(result['prompts'])} prompts ({result['method']})"))
+    for note in result["notes"]:
+        console.print(f"  note: {note}")
+    if result["prompts"]:
+        table = Table(title_justify="left")
+        for col in ("#", "heading", "kind", "prompt"):
+            table.add_column(col, overflow="fold")
+        for p in result["prompts"]:
+            table.add_row(str(p["position"]), p["heading"] or "", p["kind"], p["text"])
+        console.print(table)
+    if result.get("links"):
+        console.print(f"links it would follow: {len(result['links']['follow'])}, "
+                      f"next pages: {len(result['links']['paginate'])}")
+        for link in (result["links"]["follow"] + result["links"]["paginate"])[:20]:
+            console.print(f"  {link}")
+    if show_rejected:
+        for text, why in result["rejected"]:
+            console.print(f"  [dim]dropped ({why}):[/] {text}")
+    if result["error"]:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_sources", is_flag=True, help="Every source in the sources directory.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="At most N pages per source (overrides the files).")
+@click.option("--refresh", is_flag=True, help="Ignore the HTTP cache and re-extract pages even when unchanged.")
+@click.option("--dry-run", is_flag=True, help="Fetch and extract, store nothing, print what would be added.")
+@_sources_option
+@click.option("--json", "as_json", is_flag=True, help="Print the per-URL summary as JSON.")
+@click.pass_context
+def scrape(ctx, names, all_sources, max_pages, refresh, dry_run, sources_dir, as_json) -> None:
+    """Fetch, extract and store prompts from sources NAME... (or --all).
+
+    Polite: robots.txt, per-host delay and concurrency ([scrape] in curator.toml). A re-run skips
+    unchanged pages. Every URL is reported: new, unchanged, error, disallowed or skipped.
+    """
+    from ..scrape.site import scrape as run_scrape
+    from ..scrape.site import settings_for
+
+    if bool(names) == bool(all_sources):
+        raise CuratorError("name one or more sources, or pass --all (see `curator sources list`)")
+    corpus, found = _load(ctx, sources_dir)
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise CuratorError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(found)) or 'none'}")
+    chosen = list(found.values()) if all_sources else [found[n] for n in names]
+    with progress() as bar:
+        task = bar.add_task("scrape", total=None)
+
+        def on_page(report) -> None:
+            bar.update(task, advance=1, description=f"scrape {report.source}")
+
+        summary = run_scrape(corpus, chosen, settings=settings_for(corpus), max_pages=max_pages,
+                             refresh=refresh, dry_run=dry_run, on_page=on_page)
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    table = Table(title=f"pages ({len(summary.pages)})", title_justify="left")
+    for col in ("source", "url", "outcome", "status", "prompts", "new", "error / notes"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("status", "prompts", "new") else "left")
+    for p in summary.pages:
+        table.add_row(p.source, p.url, p.outcome, "" if p.status is None else str(p.status), str(p.prompts),
+                      str(p.new), "; ".join(([p.error] if p.error else []) + p.notes))
+    console.print(table)
+    t = summary.totals()
+    console.print(f"{t['pages']} pages ({', '.join(f'{k} {v}' for k, v in sorted(t['by_outcome'].items()))}), "
+                  f"{t['requests']} requests, {t['prompts_found']} prompts found, "
+                  + ("nothing stored (dry run)" if dry_run else f"{t['prompts_new']} new") + f", {t['seconds']} s")
+    if dry_run:
+        for p in summary.pages:
+            for e in p.extracted[:5]:
+                console.print(f"  [dim]{p.source}[/] {e.text}")
+
+
+commands = [sources, scrape]

@@ -1,0 +1,496 @@
+"""The one polite HTTP client every source shares.
+
+Politeness is a property of the *client*, not of each source: two sources on the same host must
+not add up to twice the load, so the per-host slots live here.
+
+Defaults follow Scrapy's recommended project settings (``DOWNLOAD_DELAY = 1``,
+``CONCURRENT_REQUESTS_PER_DOMAIN = 1``, ``CONCURRENT_REQUESTS = 16``, ``ROBOTSTXT_OBEY = True``)
+and its AutoThrottle rule (delay moves toward ``latency / target_concurrency``, never below the
+configured delay, never above ``max_delay``), with shorter timeouts than Scrapy's 180 s because a
+listicle that takes more than 30 s to answer is not worth waiting for. Unlike Scrapy the delay is
+not randomised *below* the minimum: the minimum is a promise to the site.
+
+Every outcome is a :class:`FetchResult`; nothing here raises for a bad URL or a bad server, so
+one broken page never stops a crawl: the caller reports ``result.error`` per URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import email.utils
+import hashlib
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from .. import __version__
+from .cache import CacheEntry, HttpCache
+
+DEFAULT_USER_AGENT = (f"curator/{__version__} (prompt-recovery dataset builder; "
+                      "+https://github.com/curator-prompts/curator)")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+LIST_TYPES = ("text/csv", "text/plain", "text/tab-separated-values", "application/json",
+              "application/x-ndjson", "application/jsonl", "application/octet-stream")
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass
+class FetchSettings:
+    """Politeness and limits. Every field can be set in ``curator.toml`` under ``[scrape]``."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    delay: float = 1.0               # minimum seconds between request starts on one host
+    per_host_concurrency: int = 1    # requests in flight per host
+    concurrency: int = 16            # requests in flight overall
+    autothrottle: bool = True        # raise the delay when a host slows down (Scrapy's rule)
+    target_concurrency: float = 1.0
+    max_delay: float = 60.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0      # whole request incl. body: stops a server that trickles bytes
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 3                 # extra attempts after the first
+    backoff: float = 1.0             # first retry waits ~backoff s, doubling, with jitter
+    max_backoff: float = 60.0
+    max_retry_after: float = 300.0   # a longer Retry-After is reported, not waited for
+    cache_ttl: float = 24 * 3600.0   # a cached page younger than this is not asked for again
+    robots: bool = True
+
+    @classmethod
+    def from_config(cls, config: dict, **overrides) -> "FetchSettings":
+        known = {k: v for k, v in {**config, **overrides}.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def robots_agent(self) -> str:
+        """The product token robots.txt groups are matched against ("curator")."""
+        return re.split(r"[/\s]", self.user_agent.strip(), maxsplit=1)[0] or "*"
+
+
+@dataclass
+class FetchResult:
+    """What happened to one URL. ``ok`` means a body worth parsing is in ``body``."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str = ""
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: float | None = None
+    from_cache: bool = False         # answered from the cache without asking the network
+    not_modified: bool = False       # the server said 304: the cached body is current
+    truncated: bool = False
+    attempts: int = 0
+    error: str | None = None
+    outcome: str = "error"           # ok | cached | not-modified | disallowed | error | skipped
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.outcome in ("ok", "cached", "not-modified")
+
+    @property
+    def sha256(self) -> str | None:
+        return hashlib.sha256(self.body).hexdigest() if self.ok else None
+
+    @property
+    def text(self) -> str:
+        return decode_body(self.body, self.content_type)
+
+
+class _Host:
+    """One host's slot: a semaphore for concurrency and a clock for the delay between starts."""
+
+    def __init__(self, settings: FetchSettings):
+        self.sem = asyncio.Semaphore(settings.per_host_concurrency)
+        self.lock = asyncio.Lock()
+        self.min_delay = settings.delay
+        self.delay = settings.delay
+        self.next_start = 0.0
+        self.robots: Protego | None = None
+        self.robots_error: str | None = None
+        self.robots_lock = asyncio.Lock()
+        self.robots_loaded = False
+
+    def hold_until(self, when: float) -> None:
+        self.next_start = max(self.next_start, when)
+
+
+class _Raw:
+    def __init__(self, status: int, headers: httpx.Headers, body: bytes = b"", truncated: bool = False,
+                 latency: float = 0.0, skipped: str | None = None):
+        self.status, self.headers, self.body, self.truncated = status, headers, body, truncated
+        self.latency, self.skipped = latency, skipped
+
+
+class Fetcher:
+    """Async polite client. Use as ``async with Fetcher(settings, cache) as f: await f.fetch(url)``."""
+
+    def __init__(self, settings: FetchSettings | None = None, cache: HttpCache | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings or FetchSettings()
+        self.cache = cache
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate",
+                     "Accept": "text/html,application/xhtml+xml,text/csv,application/json;q=0.9,*/*;q=0.5"},
+            timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                                  pool=None),
+            limits=httpx.Limits(max_connections=max(s.concurrency, 1), max_keepalive_connections=32),
+            follow_redirects=False, transport=transport, trust_env=False,
+        )
+        self._global = asyncio.Semaphore(s.concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self.requests = 0  # network requests sent, robots.txt included
+
+    async def __aenter__(self) -> "Fetcher":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def host(self, url: str) -> _Host:
+        key = _origin(url)
+        if key not in self._hosts:
+            self._hosts[key] = _Host(self.settings)
+        return self._hosts[key]
+
+    # -- public -----------------------------------------------------------------------------
+    async def fetch(self, url: str, *, accept: Iterable[str] = HTML_TYPES, refresh: bool = False) -> FetchResult:
+        """GET ``url`` politely. Never raises for network or server trouble: see ``result.error``."""
+        result = FetchResult(url=url)
+        try:
+            url = normalise_url(url)
+        except ValueError as exc:
+            result.error = str(exc)
+            return result
+        result.url = url
+        cached = self.cache.get(url) if self.cache else None
+        if cached and not refresh and cached[0].age() < self.settings.cache_ttl and cached[0].status == 200:
+            return _from_cache(result, *cached, outcome="cached")
+        try:
+            await self._fetch_network(result, url, tuple(accept), None if refresh else cached)
+        except Exception as exc:  # a bug in a corner case must not stop the crawl: report it
+            result.error = f"unexpected {type(exc).__name__}: {exc}"
+            result.outcome = "error"
+        return result
+
+    async def allowed(self, url: str) -> tuple[bool, str | None]:
+        """(may we fetch url, why not) from the host's robots.txt, fetched once per host."""
+        if not self.settings.robots:
+            return True, None
+        host = self.host(url)
+        async with host.robots_lock:
+            if not host.robots_loaded:
+                await self._load_robots(host, url)
+        if host.robots_error:
+            return False, host.robots_error
+        if host.robots is not None and not host.robots.can_fetch(url, self.settings.robots_agent):
+            return False, "disallowed by robots.txt"
+        return True, None
+
+    # -- internals --------------------------------------------------------------------------
+    async def _fetch_network(self, result: FetchResult, url: str, accept: tuple[str, ...],
+                             cached: tuple[CacheEntry, bytes] | None) -> None:
+        chain = [url]
+        current = url
+        raw: _Raw | None = None
+        for _ in range(self.settings.max_redirects + 1):
+            ok, why = await self.allowed(current)
+            if not ok:
+                result.error, result.outcome = f"{why}: {current}" if current != url else why, "disallowed"
+                return
+            headers = {}
+            if cached and current == url:
+                entry = cached[0]
+                if entry.etag:
+                    headers["If-None-Match"] = entry.etag
+                if entry.last_modified:
+                    headers["If-Modified-Since"] = entry.last_modified
+            raw = await self._with_retries(result, current, headers, accept)
+            if raw is None:
+                return
+            if raw.status in REDIRECT_STATUSES:
+                location = raw.headers.get("location")
+                if not location:
+                    result.error = f"HTTP {raw.status} without Location"
+                    result.status = raw.status
+                    return
+                nxt = normalise_url(urljoin(current, location))
+                if nxt in chain:
+                    result.error = "redirect loop: " + " → ".join(chain + [nxt])
+                    result.status = raw.status
+                    return
+                chain.append(nxt)
+                current = nxt
+                continue
+            break
+        else:
+            result.error = f"more than {self.settings.max_redirects} redirects: " + " → ".join(chain)
+            return
+        assert raw is not None
+        result.final_url = current
+        result.status = raw.status
+        if len(chain) > 1:
+            result.notes.append(f"redirected to {current}")
+        if raw.status == 304 and cached:
+            entry, body = cached
+            if self.cache:
+                self.cache.touch(entry)
+            _from_cache(result, entry, body, outcome="not-modified")
+            result.status = 304
+            return
+        if raw.skipped:
+            result.error, result.outcome = raw.skipped, "skipped"
+            result.content_type = raw.headers.get("content-type", "")
+            return
+        if raw.status != 200:
+            result.error = f"HTTP {raw.status}"
+            return
+        result.content_type = raw.headers.get("content-type", "")
+        result.body, result.truncated = raw.body, raw.truncated
+        result.etag = raw.headers.get("etag")
+        result.last_modified = raw.headers.get("last-modified")
+        result.fetched_at = time.time()
+        result.outcome = "ok"
+        if raw.truncated:
+            result.notes.append(f"body cut at {self.settings.max_bytes} bytes")
+        if self.cache:
+            self.cache.put(CacheEntry(url=url, final_url=current, status=200, content_type=result.content_type,
+                                      etag=result.etag, last_modified=result.last_modified,
+                                      fetched_at=result.fetched_at, sha256=hashlib.sha256(raw.body).hexdigest(),
+                                      truncated=raw.truncated), raw.body)
+
+    async def _with_retries(self, result: FetchResult, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw | None:
+        s = self.settings
+        host = self.host(url)
+        last = ""
+        for attempt in range(s.retries + 1):
+            result.attempts += 1
+            wait = None
+            try:
+                raw = await asyncio.wait_for(self._once(host, url, headers, accept), s.total_timeout)
+            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+                last = f"timeout ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                last = f"connection error ({type(exc).__name__}: {exc})"
+            except httpx.HTTPError as exc:
+                result.error = f"HTTP error ({type(exc).__name__}: {exc})"
+                return None
+            else:
+                if raw.status not in RETRY_STATUSES:
+                    return raw
+                result.status = raw.status
+                last = f"HTTP {raw.status}"
+                retry_after = parse_retry_after(raw.headers.get("retry-after"))
+                if retry_after is not None:
+                    if retry_after > s.max_retry_after:
+                        result.error = f"HTTP {raw.status} with Retry-After {retry_after:.0f}s (> {s.max_retry_after:.0f}s)"
+                        return None
+                    wait = retry_after
+                    # the whole host waits, not just this request: that is what the server asked for
+                    host.hold_until(asyncio.get_running_loop().time() + retry_after)
+                    result.notes.append(f"HTTP {raw.status}: waited Retry-After {retry_after:g}s")
+            if attempt == s.retries:
+                break
+            if wait is None:
+                wait = min(s.max_backoff, s.backoff * 2 ** attempt) * random.uniform(0.5, 1.5)
+            await asyncio.sleep(wait)
+        result.error = f"{last} after {result.attempts} attempts"
+        return None
+
+    async def _once(self, host: _Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        async with host.sem:
+            async with host.lock:
+                wait = host.next_start - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                host.next_start = loop.time() + host.delay
+            async with self._global:
+                self.requests += 1
+                started = loop.time()
+                async with self._client.stream("GET", url, headers=headers) as resp:
+                    latency = loop.time() - started
+                    self._throttle(host, latency, resp.status_code)
+                    if resp.status_code != 200:
+                        return _Raw(resp.status_code, resp.headers, latency=latency)
+                    ctype = resp.headers.get("content-type", "")
+                    chunks, size, truncated = [], 0, False
+                    if accept and ctype and not _type_ok(ctype, accept):
+                        return _Raw(200, resp.headers, latency=latency,
+                                    skipped=f"content-type {ctype.split(';')[0]} not accepted")
+                    async for chunk in resp.aiter_bytes():
+                        chunks.append(chunk)
+                        size += len(chunk)
+                        if size >= s.max_bytes:
+                            truncated = True
+                            break
+                    body = b"".join(chunks)[: s.max_bytes]
+                    if accept and not ctype and body[:5] == b"%PDF-":
+                        return _Raw(200, resp.headers, latency=latency, skipped="a PDF (no content-type) not accepted")
+                    return _Raw(200, resp.headers, body, truncated, latency)
+
+    def _throttle(self, host: _Host, latency: float, status: int) -> None:
+        """Scrapy's AutoThrottle rule, applied per host."""
+        s = self.settings
+        if not s.autothrottle:
+            return
+        target = latency / max(s.target_concurrency, 1e-6)
+        new = max(target, (host.delay + target) / 2.0)
+        new = min(max(host.min_delay, new), s.max_delay)
+        if status != 200 and new <= host.delay:
+            return  # errors are fast: they must not speed the crawl up
+        host.delay = new
+
+    async def _load_robots(self, host: _Host, url: str) -> None:
+        """RFC 9309: 4xx → no rules; 5xx or unreachable → assume everything is disallowed."""
+        host.robots_loaded = True
+        robots_url = _origin(url) + "/robots.txt"
+        cached = self.cache.get(robots_url) if self.cache else None
+        if cached and cached[0].age() < min(self.settings.cache_ttl, 24 * 3600):
+            text = decode_body(cached[1], cached[0].content_type)
+        else:
+            result = FetchResult(url=robots_url)
+            raw = await self._robots_get(result, robots_url)
+            if raw is None:
+                host.robots_error = f"robots.txt unreachable ({result.error}); not fetching this host"
+                return
+            if raw.status >= 500:
+                host.robots_error = f"robots.txt answered HTTP {raw.status}; not fetching this host"
+                return
+            if raw.status != 200:
+                return  # 4xx: no rules
+            text = decode_body(raw.body, raw.headers.get("content-type", ""))
+            if self.cache:
+                self.cache.put(CacheEntry(url=robots_url, final_url=robots_url, status=200,
+                                          content_type=raw.headers.get("content-type", ""), etag=None,
+                                          last_modified=None, fetched_at=time.time(),
+                                          sha256=hashlib.sha256(raw.body).hexdigest()), raw.body)
+        host.robots = Protego.parse(text)
+        agent = self.settings.robots_agent
+        crawl_delay = host.robots.crawl_delay(agent)
+        rate = host.robots.request_rate(agent)
+        if rate and rate.requests:
+            crawl_delay = max(crawl_delay or 0, rate.seconds / rate.requests)
+        if crawl_delay:
+            host.min_delay = max(host.min_delay, float(min(crawl_delay, self.settings.max_delay)))
+            host.delay = max(host.delay, host.min_delay)
+
+    async def _robots_get(self, result: FetchResult, url: str) -> _Raw | None:
+        chain = [url]
+        for _ in range(5):  # RFC 9309: follow at least five redirects
+            raw = await self._with_retries(result, url, {}, ())
+            if raw is None or raw.status not in REDIRECT_STATUSES:
+                return raw
+            nxt = normalise_url(urljoin(url, raw.headers.get("location", "/")))
+            if nxt in chain:
+                return _Raw(404, raw.headers)
+            chain.append(nxt)
+            url = nxt
+        return _Raw(404, httpx.Headers())
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def normalise_url(url: str) -> str:
+    """Absolute http(s) URL without fragment; anything else is a ValueError naming the URL."""
+    url = urldefrag(url.strip())[0]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    if not parts.path:
+        url = url + "/" if not parts.query else url.replace("?", "/?", 1)
+    return url
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _type_ok(content_type: str, accept: tuple[str, ...]) -> bool:
+    mime = content_type.split(";")[0].strip().lower()
+    return mime in accept
+
+
+def _from_cache(result: FetchResult, entry: CacheEntry, body: bytes, outcome: str) -> FetchResult:
+    result.final_url = entry.final_url
+    result.status = entry.status
+    result.content_type = entry.content_type
+    result.body = body
+    result.etag, result.last_modified = entry.etag, entry.last_modified
+    result.fetched_at = entry.fetched_at
+    result.truncated = entry.truncated
+    result.from_cache = outcome == "cached"
+    result.not_modified = outcome == "not-modified"
+    result.outcome = outcome
+    return result
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: a byte that is not UTF-8 is read as cp1252 (what such pages mix in)."""
+    assert isinstance(exc, UnicodeDecodeError)
+    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("curator-cp1252", _cp1252_fallback)
+
+
+def decode_body(body: bytes, content_type: str = "") -> str:
+    """Text of a body: BOM, else a declared charset (header, then <meta>) that decodes cleanly,
+    else UTF-8 with any stray non-UTF-8 byte read as cp1252.
+
+    Broken bytes never raise: a UTF-8 page with one Windows-1252 "é" pasted in keeps both its
+    UTF-8 text and that "é", and an undeclared Latin-1 page reads correctly.
+    """
+    if body.startswith(codecs.BOM_UTF8):
+        return body[3:].decode("utf-8", errors="replace")
+    candidates: list[str] = []
+    m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", content_type or "", re.IGNORECASE)
+    if m:
+        candidates.append(m.group(1))
+    m2 = _META_CHARSET.search(body[:4096])
+    if m2:
+        candidates.append(m2.group(1).decode("ascii", "ignore"))
+    for enc in candidates:
+        try:
+            if codecs.lookup(enc).name == "utf-8":
+                continue  # handled below, with the forgiving handler
+            return body.decode(enc)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", errors="curator-cp1252")
