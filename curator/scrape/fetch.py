@@ -368,6 +368,9 @@ class Fetcher:
         else:
             result = FetchResult(url=robots_url)
             raw = await self._robots_get(result, robots_url)
+            if raw is None and result.status and result.status >= 500:
+                host.robots_error = f"robots.txt answered HTTP {result.status}; not fetching this host"
+                return
             if raw is None:
                 host.robots_error = f"robots.txt unreachable ({result.error}); not fetching this host"
                 return
