@@ -96,7 +96,8 @@ def sources_check(ctx, name, sources_dir, url, show_rejected, as_json) -> None:
         return
     console.print(f"[bold]{name}[/] {result['url']}: "
                   + (f"[red]{result['error']}[/]" if result["error"] else
-                     f"HTTP {result['status']}, {len(result['prompts'])} prompts ({result['method']})"))
+                     (f"HTTP {result['status']}, " if result["status"] else "")
+                     + f"{len(result['prompts'])} prompts ({result['method']})"))
     for note in result["notes"]:
         console.print(f"  note: {note}")
     if result["prompts"]:
