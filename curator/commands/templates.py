@@ -1,0 +1,232 @@
+"""`curator expand`, `curator combine`, `curator templates`: the template stage on the command line.
+
+Thin wrappers over :mod:`curator.templates`: load the corpus's templates and vocabularies (plus
+``--templates`` / ``--vocab`` files), validate all of them before writing anything, then write the
+prompts in one transaction and record an event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from .. import templates as tpl
+from ..console import console, print_json, progress
+from ..errors import CuratorError
+from .common import open_corpus
+
+_TEMPLATES_HELP = ("Extra template file or directory (.toml, or .txt with one scraped-style prompt a "
+                   "line); its ids override the corpus's. Repeatable.")
+_VOCAB_HELP = "Extra vocabulary file or directory (.toml, or .json lists named by file). Repeatable."
+
+
+def _library(corpus, templates: tuple[str, ...], vocab: tuple[str, ...]) -> tpl.Library:
+    library = tpl.load_library(corpus.root, [Path(p) for p in templates], [Path(p) for p in vocab])
+    return library
+
+
+def _split_categories(values: tuple[str, ...]) -> list[str]:
+    return [c.strip() for v in values for c in v.split(",") if c.strip()]
+
+
+@click.command()
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--max-per-template", type=int, default=25, show_default=True,
+              help="Cap per template (0 = the whole cross product).")
+@click.option("--templates", "templates", multiple=True, type=click.Path(exists=True), help=_TEMPLATES_HELP)
+@click.option("--vocab", multiple=True, type=click.Path(exists=True), help=_VOCAB_HELP)
+@click.option("--category", "categories", multiple=True, help="Only these categories (repeatable or a,b).")
+@click.option("--scraped", is_flag=True,
+              help="Also expand stored prompts (scraped, public…) that hold placeholders such as "
+                   "[insert text], <topic>, {{tone}} or [TONE], when every placeholder has a vocabulary.")
+@click.option("--dry-run", is_flag=True, help="Count and show, write nothing.")
+@click.option("--show", type=int, default=0, help="Print N of the prompts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def expand(ctx, seed, max_per_template, templates, vocab, categories, scraped, dry_run, show, as_json) -> None:
+    """Expand prompt templates into prompts (origin=template).
+
+    {name} placeholders are filled from the vocabularies; text-type nouns ({text}) are sampled
+    per prompt, everything else is a seeded sample of the cross product, at most
+    --max-per-template per template. Re-running adds only what is new.
+    """
+    corpus = open_corpus(ctx)
+    library = _library(corpus, templates, vocab)
+    skipped: Counter[str] = Counter()
+    if scraped:
+        skipped = _add_scraped(corpus, library)
+    cats = _split_categories(categories)
+    chosen = [t for tid, t in sorted(library.templates.items()) if not cats or t.category in cats]
+    if not chosen:
+        raise CuratorError(f"no templates found in {corpus.root / 'templates'}"
+                           + (f" for categories {cats}" if cats else "")
+                           + "; add templates/*.toml files or pass --templates FILE")
+    expansions: list[tpl.Expansion] = []
+    with progress() as bar:
+        task = bar.add_task("expand", total=len(chosen))
+        for t in chosen:
+            expansions += tpl.expand_template(library, t, max_per_template, seed)
+            bar.advance(task)
+    by_category = Counter(e.template.category for e in expansions)
+    summary = {"templates": len(chosen), "prompts": len(expansions), "seed": seed,
+               "max_per_template": max_per_template, "by_category": dict(sorted(by_category.items())),
+               "new": 0, "existing": 0, "dry_run": dry_run}
+    if scraped:
+        summary["scraped_skipped"] = dict(skipped.most_common())
+    if not dry_run:
+        with corpus.store.transaction():
+            result = tpl.store_expansions(corpus, library, expansions)
+            summary.update(new=result.new, existing=result.existing)
+            corpus.store.log_event("expand", {"seed": seed, "max_per_template": max_per_template,
+                                              "templates": list(templates), "vocab": list(vocab),
+                                              "categories": cats, "scraped": scraped}, summary)
+    _report("expand", summary, [e.text for e in expansions[:show]] if show else [], as_json)
+
+
+def _add_scraped(corpus, library: tpl.Library) -> Counter[str]:
+    """Stored prompts with placeholders become templates; those with unknown slots are counted."""
+    skipped: Counter[str] = Counter()
+    rows = corpus.store.query(
+        "SELECT id, text, category FROM prompts WHERE origin NOT IN ('template', 'combined') "
+        "AND duplicate_of IS NULL AND (text LIKE '%[%' OR text LIKE '%<%' OR text LIKE '%{%')")
+    for row in rows:
+        text = tpl.scraped_template(row["text"])
+        try:
+            segments = tpl.parse(text)
+        except tpl.TemplateSyntaxError:
+            skipped["unparseable"] += 1
+            continue
+        names = tpl.slot_names(segments)
+        if not names:
+            continue
+        missing = [n for n in names if library.vocabulary(n) is None or not library.vocabulary(n).values]
+        if missing:
+            skipped.update(f"{{{n}}}" for n in missing)
+            continue
+        tid = f"prompt:{row['id']}"
+        library.templates[tid] = tpl.Template(tid, row["category"] or "scraped", text,
+                                              Path("store"), 0, segments)
+    return skipped
+
+
+@click.command()
+@click.option("--k", type=click.Choice(["2", "3"]), default="2", show_default=True,
+              help="Changes per prompt.")
+@click.option("--n", type=int, default=100, show_default=True, help="How many distinct prompts.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--categories", multiple=True, help="Draw only from these categories (repeatable or a,b).")
+@click.option("--templates", "templates", multiple=True, type=click.Path(exists=True), help=_TEMPLATES_HELP)
+@click.option("--vocab", multiple=True, type=click.Path(exists=True), help=_VOCAB_HELP)
+@click.option("--dry-run", is_flag=True, help="Count and show, write nothing.")
+@click.option("--show", type=int, default=0, help="Print N of the prompts.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def combine(ctx, k, n, seed, categories, templates, vocab, dry_run, show, as_json) -> None:
+    """Multi-instruction prompts (origin=combined): k changes from k different categories.
+
+    Parts come from [parts.<category>] tables; pairs in the [conflicts] table (shorten vs
+    expand, formal vs informal, …) never meet in one prompt.
+    """
+    corpus = open_corpus(ctx)
+    library = _library(corpus, templates, vocab)
+    cats = _split_categories(categories)
+    combos: list[tpl.Combination] = []
+    with progress() as bar:
+        task = bar.add_task(f"combine k={k}", total=n)
+        for combo in tpl.combine(library, int(k), n, seed, cats or None):
+            combos.append(combo)
+            bar.advance(task)
+    pairs = Counter(" + ".join(c.categories) for c in combos)
+    summary = {"k": int(k), "requested": n, "prompts": len(combos), "seed": seed,
+               "categories": cats or sorted({p.category for p in library.parts}),
+               "top_category_mixes": dict(pairs.most_common(10)), "new": 0, "existing": 0, "dry_run": dry_run}
+    if not dry_run:
+        with corpus.store.transaction():
+            result = tpl.store_combinations(corpus, library, combos, seed)
+            summary.update(new=result.new, existing=result.existing)
+            corpus.store.log_event("combine", {"k": int(k), "n": n, "seed": seed, "categories": cats,
+                                               "templates": list(templates), "vocab": list(vocab)}, summary)
+    _report("combine", summary, [c.text for c in combos[:show]] if show else [], as_json)
+
+
+def _report(what: str, summary: dict, shown: list[str], as_json: bool) -> None:
+    if as_json:
+        print_json({**summary, "shown": shown} if shown else summary)
+        return
+    written = "" if summary["dry_run"] else f": {summary['new']} new, {summary['existing']} already present"
+    if what == "expand":
+        console.print(f"expanded {summary['templates']} templates into {summary['prompts']} prompts{written}")
+        console.print("  by category: " + ", ".join(f"{c} {n}" for c, n in summary["by_category"].items()))
+        if summary.get("scraped_skipped"):
+            console.print("  stored prompts skipped (placeholder without vocabulary): "
+                          + ", ".join(f"{k} {v}" for k, v in list(summary["scraped_skipped"].items())[:10]))
+    else:
+        console.print(f"combined {summary['prompts']} of {summary['requested']} requested prompts "
+                      f"(k={summary['k']}){written}")
+    for text in shown:
+        console.print(f"  • {text}")
+
+
+@click.group("templates")
+def templates_group() -> None:
+    """Inspect the corpus's templates, combination parts and vocabularies."""
+
+
+@templates_group.command("list")
+@click.option("--category", "categories", multiple=True, help="Only these categories.")
+@click.option("--templates", "templates", multiple=True, type=click.Path(exists=True), help=_TEMPLATES_HELP)
+@click.option("--vocab", multiple=True, type=click.Path(exists=True), help=_VOCAB_HELP)
+@click.option("--max-per-template", type=int, default=25, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_templates(ctx, categories, templates, vocab, max_per_template, as_json) -> None:
+    """Templates with category, cross-product size and place (validates every file)."""
+    corpus = open_corpus(ctx)
+    library = _library(corpus, templates, vocab)
+    cats = _split_categories(categories)
+    rows = [{"id": t.id, "category": t.category, "text": t.text, "placeholders": t.placeholders,
+             "cross_product": tpl.cross_size(library, t),
+             "prompts": tpl.expected_count(library, t, max_per_template), "where": t.where}
+            for _, t in sorted(library.templates.items()) if not cats or t.category in cats]
+    if as_json:
+        print_json({"templates": rows, "parts": len(library.parts), "vocabularies": len(library.vocab)})
+        return
+    table = Table(title=f"templates ({len(rows)})", title_justify="left")
+    for col in ("category", "id", "text", "cross", "prompts"):
+        table.add_column(col, justify="right" if col in ("cross", "prompts") else "left", overflow="fold")
+    for r in sorted(rows, key=lambda r: (r["category"], r["id"])):
+        table.add_row(r["category"], r["id"], r["text"], str(r["cross_product"]), str(r["prompts"]))
+    console.print(table)
+    per_cat = Counter(r["category"] for r in rows)
+    console.print(f"{len(rows)} templates in {len(per_cat)} categories, "
+                  f"{sum(r['prompts'] for r in rows)} prompts at --max-per-template {max_per_template}; "
+                  f"{len(library.parts)} combination parts, {len(library.conflicts.pairs)} conflict pairs")
+
+
+@templates_group.command("vocab")
+@click.option("--vocab", multiple=True, type=click.Path(exists=True), help=_VOCAB_HELP)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_vocab(ctx, vocab, as_json) -> None:
+    """Vocabularies: name, size, sampled or crossed, aliases, files."""
+    corpus = open_corpus(ctx)
+    library = tpl.load_library(corpus.root, (), [Path(p) for p in vocab], validate_all=False)
+    rows = [{"name": v.name, "size": len(v.values), "sampled": v.sampled, "aliases": v.aliases,
+             "files": [str(f) for f in v.files], "examples": v.values[:4]}
+            for _, v in sorted(library.vocab.items())]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"vocabularies ({len(rows)})", title_justify="left")
+    for col in ("name", "size", "kind", "aliases", "examples"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], str(r["size"]), "sampled" if r["sampled"] else "crossed",
+                      ", ".join(r["aliases"]), "; ".join(r["examples"]))
+    console.print(table)
+
+
+commands = [expand, combine, templates_group]
