@@ -212,10 +212,11 @@ def test_per_host_delay_never_undercut_measured_on_the_server():
         for h in HOSTS:
             gaps = site.gaps(h)
             assert len(gaps) == 6  # robots.txt + 6 pages
-            assert min(gaps) >= 0.2 * 0.97, (h, gaps)
+            # arrival times carry the server's accept jitter (a few ms, more on a loaded machine)
+            assert min(gaps) >= 0.2 - 0.03, (h, gaps)
             assert site.max_inflight[h] == 1
-        # hosts run in parallel: 7 requests per host at 0.2 s apart, not 21
-        assert took < 0.2 * 6 * 2
+        # hosts run in parallel: 7 requests per host at 0.2 s apart; one host after another needs > 4 s
+        assert took < 0.2 * 20
 
 
 def test_per_host_and_global_concurrency_limits_measured_on_the_server():
@@ -249,4 +250,4 @@ def test_robots_crawl_delay_raises_the_host_delay(site):
             return [await f.fetch(site.url(f"/p{i}")) for i in range(3)]
 
     assert all(r.ok for r in run(crawl()))
-    assert min(site.gaps("127.0.0.1")[1:]) >= 0.3 * 0.97
+    assert min(site.gaps("127.0.0.1")[1:]) >= 0.3 - 0.03
