@@ -496,7 +496,16 @@ def load_library(root: Path | None, templates: Sequence[Path] = (), vocab: Seque
 
 
 def validate(library: Library) -> None:
-    """Every placeholder of every template and part has a non-empty vocabulary."""
+    """No alias belongs to two vocabularies (a vocabulary's own name beats any alias); every
+    placeholder of every template and part has a non-empty vocabulary."""
+    owner: dict[str, Vocabulary] = {}
+    for v in library.vocab.values():
+        for alias in v.aliases:
+            other = owner.get(alias)
+            if other is not None and other is not v:
+                raise CuratorError(f"{v.files[-1]}: alias {alias!r} of [{v.name}] is already an alias of "
+                                   f"[{other.name}] ({other.files[-1]}); remove one of them")
+            owner[alias] = v
     for t in library.templates.values():
         _check_slots(library, t.placeholders, t.where, f"template {t.id!r}")
     for p in library.parts:

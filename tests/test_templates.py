@@ -255,3 +255,15 @@ def test_aliases_let_scraped_names_find_seed_vocabularies(seed_library):
     for name, canonical in (("target_audience", "audience"), ("target_language", "language"),
                             ("tone", "tone"), ("number_of_words", "word_limit")):
         assert seed_library.vocabulary(name).name == canonical
+
+
+def test_names_beat_aliases_and_ambiguous_aliases_stop(tmp_path):
+    (tmp_path / "vocab").mkdir()
+    (tmp_path / "vocab" / "a.toml").write_text(
+        '[programming_language]\naliases = ["code"]\nvalues = ["Rust"]\n', encoding="utf-8")
+    (tmp_path / "vocab" / "b.toml").write_text('code = ["YAML"]\n', encoding="utf-8")
+    library = tpl.load_library(tmp_path)
+    assert library.vocabulary("code").values == ["YAML"]
+    (tmp_path / "vocab" / "c.toml").write_text('[lang]\naliases = ["code"]\nvalues = ["Go"]\n', encoding="utf-8")
+    with pytest.raises(CuratorError, match="alias 'code'"):
+        tpl.load_library(tmp_path)

@@ -34,7 +34,7 @@ def _split_categories(values: tuple[str, ...]) -> list[str]:
 
 @click.command()
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--max-per-template", type=int, default=25, show_default=True,
+@click.option("--max-per-template", type=click.IntRange(min=0), default=25, show_default=True,
               help="Cap per template (0 = the whole cross product).")
 @click.option("--templates", "templates", multiple=True, type=click.Path(exists=True), help=_TEMPLATES_HELP)
 @click.option("--vocab", multiple=True, type=click.Path(exists=True), help=_VOCAB_HELP)
@@ -63,7 +63,8 @@ def expand(ctx, seed, max_per_template, templates, vocab, categories, scraped, d
     if not chosen:
         raise CuratorError(f"no templates found in {corpus.root / 'templates'}"
                            + (f" for categories {cats}" if cats else "")
-                           + "; add templates/*.toml files or pass --templates FILE")
+                           + "; add templates/*.toml files (the seed set is corpus/templates and corpus/vocab in "
+                           "the curator repository) or pass --templates FILE")
     expansions: list[tpl.Expansion] = []
     with progress() as bar:
         task = bar.add_task("expand", total=len(chosen))
@@ -115,7 +116,7 @@ def _add_scraped(corpus, library: tpl.Library) -> Counter[str]:
 @click.command()
 @click.option("--k", type=click.Choice(["2", "3"]), default="2", show_default=True,
               help="Changes per prompt.")
-@click.option("--n", type=int, default=100, show_default=True, help="How many distinct prompts.")
+@click.option("--n", type=click.IntRange(min=1), default=100, show_default=True, help="How many distinct prompts.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--categories", multiple=True, help="Draw only from these categories (repeatable or a,b).")
 @click.option("--templates", "templates", multiple=True, type=click.Path(exists=True), help=_TEMPLATES_HELP)
