@@ -534,7 +534,7 @@ def _article(value: str) -> str:
         return "an" if word[0].upper() in "AEFHILMNORSX" else "a"  # read as letters
     if low.startswith(("hour", "honest", "honou", "honor", "heir")):
         return "an"
-    if low.startswith(("uni", "use", "usu", "uti", "eu", "one", "once", "ukul", "ur")):
+    if low.startswith(("uni", "use", "usu", "uti", "eu", "one", "once", "ukul", "ura", "uro")):
         return "a"
     return "an" if low[:1] in "aeiou" else "a"
 

@@ -267,3 +267,12 @@ def test_names_beat_aliases_and_ambiguous_aliases_stop(tmp_path):
     (tmp_path / "vocab" / "c.toml").write_text('[lang]\naliases = ["code"]\nvalues = ["Go"]\n', encoding="utf-8")
     with pytest.raises(CuratorError, match="alias 'code'"):
         tpl.load_library(tmp_path)
+
+
+@pytest.mark.parametrize("value, article", [
+    ("urgent", "an"), ("urban", "an"), ("unusual", "an"), ("unicorn", "a"), ("European", "a"),
+    ("one-line", "a"), ("hour", "an"), ("honest", "an"), ("HTML", "an"), ("FAQ", "an"), ("Q&A", "a"),
+    ("R&B", "an"), ("JSON", "a"), ("haiku", "a"), ("ode", "an"), ("SQL", "an"), ("user", "a"),
+])
+def test_article_choice(value, article):
+    assert tpl.render(tpl.parse("a {x}"), {"x": value}) == f"{article} {value}"
