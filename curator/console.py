@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -10,7 +11,9 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped or captured output gets 140 columns rather than rich's 80, so tables stay readable in logs.
+console = Console(stderr=True, highlight=False, soft_wrap=True,
+                  width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 140)
 
 
 def progress(transient: bool = False) -> Progress:
