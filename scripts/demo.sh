@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the embedded default corpus (corpus/): every stage that exists, in order.
+# The main job on the embedded default corpus (corpus/): every stage, in order.
 # Idempotent: a second run only does what is new.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +9,17 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 step "init"
 $C init
-step "ingest the handmade example samples (with a predicted prompt each)"
+step "ingest the handmade example samples (each with a predicted prompt) and the target set"
 $C ingest corpus/examples/examples.jsonl --dataset examples --origin seed --predictor handmade
+$C ingest corpus/examples/target.csv --as target --dataset target
+step "sources: the local prompt list (web sources need internet: see docs/sources.md)"
+$C sources list
+$C scrape local-rewrite-prompts
+step "expand the seed templates (corpus/templates × corpus/vocab)"
+$C expand --seed 0 --max-per-template 25
+step "combine two and three changes per prompt (never contradictory ones)"
+$C combine --k 2 --n 300 --seed 0
+$C combine --k 3 --n 200 --seed 0
 step "stats"
 $C stats
 step "export all samples (Kaggle columns)"
