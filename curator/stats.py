@@ -18,7 +18,7 @@ def length_summary(lengths: list[int]) -> dict[str, float]:
         return {"n": 0, "min": 0, "median": 0, "p90": 0, "max": 0, "mean": 0.0}
     a = np.asarray(lengths)
     return {"n": int(a.size), "min": int(a.min()), "median": float(np.median(a)),
-            "p90": float(np.percentile(a, 90)), "max": int(a.max()), "mean": round(float(a.mean()), 1)}
+            "p90": round(float(np.percentile(a, 90)), 1), "max": int(a.max()), "mean": round(float(a.mean()), 1)}
 
 
 def corpus_stats(corpus: "Corpus") -> dict[str, Any]:
