@@ -61,7 +61,11 @@ def load_model(name: str | None = None) -> "SentenceTransformer":
         return _MODELS[target]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own rich bar is the one progress display
 
     try:
         model = SentenceTransformer(target, device="cpu")

@@ -1,0 +1,155 @@
+"""`curator embed | dedup | cluster | coverage`: the embedding index and the coverage view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..console import console, print_json
+from .common import open_corpus
+
+
+def _model_option(f):
+    return click.option("--model", help="Sentence-transformers name or path (default: curator.toml "
+                        "[embed].model, else the packaged all-MiniLM-L6-v2).")(f)
+
+
+def _model(corpus, model):
+    return model or corpus.setting("embed", "model", None)
+
+
+@click.command()
+@_model_option
+@click.option("--batch-size", type=int, help="Texts per model batch (default 64).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def embed(ctx, model, batch_size, as_json):
+    """Embed every prompt not yet embedded for the model (a re-run does no model work)."""
+    from ..embed import embed_corpus
+
+    corpus = open_corpus(ctx)
+    summary = embed_corpus(corpus, _model(corpus, model), batch_size or corpus.setting("embed", "batch_size", 64))
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"embed ({summary['model']}): {summary['texts']} texts, {summary['embedded']} embedded now, "
+                      f"{summary['cached']} from the cache")
+
+
+@click.command()
+@click.option("--threshold", type=float, help="Cosine similarity at or above which prompts are duplicates "
+              "(default: curator.toml [dedup].threshold, else 0.9).")
+@_model_option
+@click.option("--dry-run", is_flag=True, help="Show the groups that would form; change nothing.")
+@click.option("--undo", is_flag=True, help="Restore the state before the latest dedup run.")
+@click.option("--show", type=int, default=10, show_default=True, help="Groups to print.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def dedup(ctx, threshold, model, dry_run, undo, show, as_json):
+    """Mark near-duplicate prompts (duplicate_of); never deletes; reversible with --undo."""
+    from ..dedup import apply_dedup, plan_dedup, undo_dedup
+
+    corpus = open_corpus(ctx)
+    if undo:
+        result = undo_dedup(corpus)
+        if as_json:
+            print_json(result)
+        else:
+            console.print("nothing to undo" if result is None else
+                          f"undid dedup run {result['run']}: {result['restored']} prompts canonical again")
+        return
+    threshold = threshold if threshold is not None else corpus.setting("dedup", "threshold", 0.9)
+    plan = plan_dedup(corpus, threshold, _model(corpus, model))
+    run = None if dry_run else apply_dedup(corpus, plan)
+    if as_json:
+        print_json({"run": run, "dry_run": dry_run, "considered": plan.considered, "threshold": threshold,
+                    "groups": plan.groups, "duplicates": plan.duplicates})
+        return
+    verb = "would mark" if dry_run else "marked"
+    console.print(f"dedup ({plan.model}, cosine ≥ {threshold}): {plan.considered} canonical prompts, "
+                  f"{len(plan.groups)} groups, {verb} {plan.duplicates} as duplicates"
+                  + ("" if dry_run else f" (run {run}; `curator dedup --undo` reverts)"))
+    for g in plan.groups[:show]:
+        console.print(f"[bold]group of {len(g['members'])}[/] — keeps: {g['texts'][g['representative']]}")
+        for pid in g["members"]:
+            if pid != g["representative"]:
+                console.print(f"   ↳ [{g['origins'][pid]}] {g['texts'][pid]}", markup=False)
+
+
+@click.command()
+@click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or 'auto'.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_model_option
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def cluster(ctx, k, seed, model, as_json):
+    """Cluster canonical prompts (k-means); ids stay stable across runs."""
+    from ..cluster import cluster_prompts
+    from ..errors import CuratorError
+
+    if k != "auto":
+        try:
+            k = int(k)
+        except ValueError:
+            raise CuratorError(f"--k {k}: expected a number or 'auto'") from None
+    corpus = open_corpus(ctx)
+    res = cluster_prompts(corpus, k, seed, _model(corpus, model))
+    if as_json:
+        print_json({"clustering": res.clustering_id, "k": res.k, "sizes": res.sizes, "labels": res.labels,
+                    "silhouette": res.silhouette})
+        return
+    console.print(f"clustering {res.clustering_id}: k={res.k}"
+                  + (f" (auto: best cosine silhouette of {len(res.silhouette)} candidates)" if res.silhouette else ""))
+    table = Table()
+    table.add_column("cluster", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("label")
+    for c in sorted(res.sizes, key=lambda c: -res.sizes[c]):
+        table.add_row(str(c), str(res.sizes[c]), res.labels.get(c, ""))
+    console.print(table)
+
+
+@click.command()
+@click.option("--target", help="Target dataset (default: every dataset ingested --as target).")
+@_model_option
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def coverage(ctx, target, model, html_out, as_json):
+    """Per-cluster prompts, training and target samples, shares, gaps; diversity figures."""
+    from ..coverage import compute_coverage
+
+    corpus = open_corpus(ctx)
+    cov = compute_coverage(corpus, target, _model(corpus, model))
+    if html_out:
+        from ..report import render_report
+
+        render_report(corpus, cov, Path(html_out), _model(corpus, model))
+    if as_json:
+        print_json(cov.as_dict() | ({"html": html_out} if html_out else {}))
+        return
+    frame = cov.clusters.sort_values("gap", ascending=False)
+    table = Table(title=f"coverage (clustering {cov.clustering_id}, target: {target or 'all target sets'})",
+                  title_justify="left")
+    for col in ("cluster", "label", "prompts", "train", "target", "train share", "target share", "gap",
+                "train ▮ / target ▮"):
+        table.add_column(col, justify="left" if col in ("label", "train ▮ / target ▮") else "right")
+    width = 20
+    for r in frame.itertuples():
+        bar_t = "█" * int(round(r.train_share * width * 2))
+        bar_g = "█" * int(round(r.target_share * width * 2))
+        style = "bold red" if r.under_covered else None
+        table.add_row(str(r.cluster), str(r.label)[:40], str(r.prompts), str(r.train_samples),
+                      str(r.target_prompts), f"{r.train_share:.3f}", f"{r.target_share:.3f}", f"{r.gap:+.3f}",
+                      f"[green]{bar_t[:width]:<{width}}[/] [magenta]{bar_g[:width]}[/]", style=style)
+    console.print(table)
+    for key, value in cov.figures.items():
+        console.print(f"{key}: {value}")
+    console.print(f"under-covered clusters (largest gap first): {', '.join(map(str, cov.gaps)) or 'none'}")
+    if html_out:
+        console.print(f"report: {html_out}")
+
+
+commands = [embed, dedup, cluster, coverage]
