@@ -108,7 +108,7 @@ def test_dedup_on_real_procedural_prompts(corpus, shared_data):
     assert plan.considered == 9205 and plan.groups
     for g in plan.groups:
         assert g["representative"] in g["members"] and len(g["members"]) >= 2
-    # the approximate index finds (nearly) the same pairs as the exact one on real vectors
+    # the approximate (IVF) index finds (nearly) the same pairs as the exact one on real vectors
     x = embed_texts(corpus, corpus.prompts().text.tolist(), progress=False)
     exact = {tuple(p) for p in similar_pairs(x, 0.9, exact=True)}
     approx = {tuple(p) for p in similar_pairs(x, 0.9, exact=False)}
