@@ -20,6 +20,15 @@ $C expand --seed 0 --max-per-template 25
 step "combine two and three changes per prompt (never contradictory ones)"
 $C combine --k 2 --n 300 --seed 0
 $C combine --k 3 --n 200 --seed 0
+step "embed every prompt (cached: a re-run does no model work)"
+$C embed
+step "near-duplicates (cosine >= 0.9): what would be grouped, then mark them"
+$C dedup --dry-run --show 3
+$C dedup --show 0
+step "cluster the canonical prompts (k=auto, ids stable across runs)"
+$C cluster
+step "coverage against the target set, and the HTML report"
+$C coverage --target target --html corpus/out/coverage.html
 step "stats"
 $C stats
 step "export all samples (Kaggle columns)"
