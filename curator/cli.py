@@ -189,12 +189,17 @@ def samples(ctx, status, dataset, origin, contains, limit, as_json) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension.")
 @click.option("--dataset", help="Only this dataset.")
 @click.option("--provenance", is_flag=True, help="Add dataset, origin, status, model, prompt_id columns.")
+@click.option("--split", type=float, help="Hold out this fraction as OUT.val.EXT, split by prompt.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
 @click.pass_context
-def export(ctx, out, status, fmt, dataset, provenance) -> None:
+def export(ctx, out, status, fmt, dataset, provenance, split, seed) -> None:
     """Export samples (Kaggle columns: id, original_text, rewrite_prompt, rewritten_text)."""
     summary = open_corpus(ctx).export(Path(out), status=None if status == "all" else status, fmt=fmt,
-                                      dataset=dataset, provenance=provenance)
+                                      dataset=dataset, provenance=provenance, split=split, seed=seed)
     console.print(f"wrote {summary['rows']} samples ({summary['status'] or 'all'}) to {out} as {summary['format']}")
+    if split:
+        console.print(f"wrote {summary['validation_rows']} held-out samples to {summary['validation']} "
+                      f"(split by prompt, fraction {split}, seed {seed})")
 
 
 # Command modules of the other areas; each exposes ``commands``.

@@ -56,12 +56,34 @@ def write_frame(frame: pd.DataFrame, out: Path, fmt: str | None = None) -> str:
     return fmt
 
 
+def validation_path(out: Path) -> Path:
+    """train.csv → train.val.csv"""
+    return out.with_name(f"{out.stem}.val{out.suffix}")
+
+
 def export_samples(corpus: "Corpus", out: Path, status: str | None = "train", fmt: str | None = None,
-                   dataset: str | None = None, provenance: bool = False) -> dict:
-    """Export samples of one status (``None`` = all) to ``out``; returns what was written."""
-    frame = export_frame(corpus, status, dataset, provenance)
+                   dataset: str | None = None, provenance: bool = False, split: float | None = None,
+                   seed: int = 0) -> dict:
+    """Export samples of one status (``None`` = all) to ``out``; returns what was written.
+
+    ``split``: hold out that fraction as ``<out stem>.val<suffix>``, split by prompt (the root of
+    each prompt's duplicate_of chain) so a prompt and its paraphrases sit on one side only.
+    """
+    frame = export_frame(corpus, status, dataset, provenance=True)
+    summary = {"out": str(out), "status": status}
+    if split:
+        from .review import prompt_groups, split_by_prompt
+
+        val_mask = split_by_prompt(prompt_groups(corpus, frame["prompt_id"].tolist()), split, seed)
+        val = frame[val_mask].reset_index(drop=True)
+        frame = frame[~val_mask].reset_index(drop=True)
+        cols = KAGGLE_COLUMNS + (PROVENANCE_COLUMNS if provenance else [])
+        vpath = validation_path(out)
+        write_frame(val[cols], vpath, fmt)
+        summary |= {"validation": str(vpath), "validation_rows": len(val), "split": split, "seed": seed}
+    frame = frame[KAGGLE_COLUMNS + (PROVENANCE_COLUMNS if provenance else [])]
     fmt = write_frame(frame, out, fmt)
-    summary = {"out": str(out), "format": fmt, "rows": len(frame), "status": status}
+    summary |= {"format": fmt, "rows": len(frame)}
     with corpus.store.transaction():
         corpus.store.log_event("export", {"out": str(out), "status": status, "format": fmt}, summary)
     return summary

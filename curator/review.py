@@ -1,0 +1,201 @@
+"""Review, promote, reject, undo: how samples become training data.
+
+Every decision changes ``samples.status`` and writes one ``events`` row (command ``decision``)
+with the sample, the status before and after, the reason and the time, in one transaction.
+Undo replays those rows backwards. Decisions are idempotent: promoting a sample that is already
+``train`` changes nothing and logs nothing.
+
+The interactive screen shows candidates best score first; skips are logged too, so quitting and
+coming back resumes exactly where the reviewer stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+import numpy as np
+
+from .errors import CuratorError
+
+if TYPE_CHECKING:
+    from .workspace import Corpus
+
+DECISIONS = {"accept": "train", "reject": "rejected"}
+
+
+def decide(corpus: "Corpus", sample_ids: Iterable[str], decision: str, reason: str = "",
+           command: str = "promote") -> int:
+    """Set status train (accept) or rejected (reject); returns how many samples changed."""
+    if decision not in DECISIONS:
+        raise CuratorError(f"unknown decision {decision!r}; one of {', '.join(DECISIONS)}")
+    new = DECISIONS[decision]
+    changed = 0
+    with corpus.store.transaction() as conn:
+        for sid in sample_ids:
+            row = conn.execute("SELECT status FROM samples WHERE id = ?", (sid,)).fetchone()
+            if row is None:
+                raise CuratorError(f"sample {sid}: no such sample id")
+            if row[0] == new:
+                continue
+            if row[0] == "target":
+                raise CuratorError(f"sample {sid}: is a target sample; it cannot become training data")
+            conn.execute("UPDATE samples SET status = ? WHERE id = ?", (new, sid))
+            corpus.store.log_event("decision", {"via": command, "decision": decision, "reason": reason},
+                                   {"sample_id": sid, "from": row[0], "to": new})
+            changed += 1
+    return changed
+
+
+def log_skip(corpus: "Corpus", sample_id: str) -> None:
+    with corpus.store.transaction():
+        corpus.store.log_event("review-skip", {}, {"sample_id": sample_id})
+
+
+def undo(corpus: "Corpus", n: int = 1) -> list[str]:
+    """Revert the last ``n`` decisions (and skips) not yet undone; returns the sample ids restored."""
+    restored = []
+    with corpus.store.transaction() as conn:
+        rows = conn.execute(
+            "SELECT id, command, summary FROM events WHERE command IN ('decision', 'review-skip') "
+            "AND id NOT IN (SELECT CAST(json_extract(args, '$.event') AS INTEGER) FROM events "
+            "WHERE command = 'undo') ORDER BY id DESC LIMIT ?", (n,)).fetchall()
+        for event_id, command, summary in rows:
+            s = json.loads(summary)
+            if command == "decision":
+                conn.execute("UPDATE samples SET status = ? WHERE id = ? AND status = ?",
+                             (s["from"], s["sample_id"], s["to"]))
+            corpus.store.log_event("undo", {"event": event_id}, {"sample_id": s["sample_id"]})
+            restored.append(s["sample_id"])
+    return restored
+
+
+def skipped(corpus: "Corpus") -> set[str]:
+    return {json.loads(s)["sample_id"] for (eid, s) in corpus.store.query(
+        "SELECT id, summary FROM events WHERE command = 'review-skip' AND id NOT IN "
+        "(SELECT CAST(json_extract(args, '$.event') AS INTEGER) FROM events WHERE command = 'undo')")}
+
+
+def read_ids(path: Path) -> list[str]:
+    """Sample ids from a file: one per line, or a CSV/JSONL with an ``id``/``sample_id`` column."""
+    if not path.exists():
+        raise CuratorError(f"{path}: no such file")
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+    if not lines:
+        raise CuratorError(f"{path}: no ids in the file")
+    if lines[0].startswith("{"):
+        try:
+            return [str(json.loads(ln).get("id") or json.loads(ln)["sample_id"]) for ln in lines]
+        except (json.JSONDecodeError, KeyError) as exc:
+            raise CuratorError(f"{path}: JSONL lines need an id or sample_id field") from exc
+    header = [h.strip().lower() for h in lines[0].split(",")]
+    if "id" in header or "sample_id" in header:
+        import pandas as pd
+
+        col = "id" if "id" in header else "sample_id"
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame.columns = [c.strip().lower() for c in frame.columns]
+        return [x for x in frame[col].tolist() if x]
+    return lines
+
+
+def promote(corpus: "Corpus", min_score: float | None = None, top: int | None = None,
+            dataset: str | None = None, ids: Sequence[str] | None = None, predictor: str | None = None,
+            metric_model: str | None = None, reason: str = "") -> dict:
+    """Promote the best-scoring candidates (or the given ids) to status train."""
+    from .score import ranked_candidates
+
+    if ids is None:
+        if min_score is None and top is None:
+            raise CuratorError("promote: give --min-score, --top or --ids")
+        ranked = ranked_candidates(corpus, min_score, dataset, predictor, metric_model)
+        if top:
+            ranked = ranked[:top]
+        ids = [r["id"] for r in ranked]
+        reason = reason or (f"score >= {min_score}" if min_score is not None else f"top {top}")
+    changed = decide(corpus, ids, "accept", reason, command="promote")
+    return {"selected": len(ids), "promoted": changed}
+
+
+# -- split --------------------------------------------------------------------------------------
+def prompt_groups(corpus: "Corpus", prompt_ids: Sequence[str | None]) -> list[str]:
+    """Group key per sample prompt: the root of its duplicate_of chain, so paraphrases marked by
+    dedup share a key and never straddle train and validation."""
+    parent = dict(corpus.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
+
+    def root(pid: str) -> str:
+        seen = set()
+        while pid in parent and pid not in seen:
+            seen.add(pid)
+            pid = parent[pid]
+        return pid
+
+    return [root(p) if p else "" for p in prompt_ids]
+
+
+def split_by_prompt(groups: Sequence[str], fraction: float, seed: int = 0) -> np.ndarray:
+    """Boolean mask of validation rows: whole groups, shuffled with ``seed``, until ≥ fraction."""
+    if not 0 < fraction < 1:
+        raise CuratorError(f"--split {fraction}: must be between 0 and 1")
+    keys = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    rng.shuffle(keys)
+    sizes: dict[str, int] = {}
+    for g in groups:
+        sizes[g] = sizes.get(g, 0) + 1
+    target = fraction * len(groups)
+    chosen, total = set(), 0
+    for k in keys:
+        if total >= target:
+            break
+        chosen.add(k)
+        total += sizes[k]
+    return np.array([g in chosen for g in groups], dtype=bool)
+
+
+# -- interactive screen -------------------------------------------------------------------------
+def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | None = None,
+               getkey: Callable[[], str] | None = None) -> dict:
+    """The terminal review loop: a/r/s/u/q. Returns counts of what was decided this session."""
+    import click
+    from rich.panel import Panel
+
+    from .console import console
+    from .score import ranked_candidates
+
+    getkey = getkey or (lambda: click.getchar())
+    counts = {"accepted": 0, "rejected": 0, "skipped": 0, "undone": 0}
+    while True:
+        done = skipped(corpus)
+        queue = [r for r in ranked_candidates(corpus, min_score, dataset) if r["id"] not in done]
+        if not queue:
+            console.print("review: nothing left to review")
+            break
+        r = queue[0]
+        console.rule(f"sample {r['id']} · score {r['score']:.3f} ({r['metric_model']}) · {len(queue)} left")
+        console.print(Panel(r["original_text"][:1500], title="original", title_align="left"))
+        console.print(Panel(r["rewritten_text"][:1500], title="rewritten", title_align="left"))
+        console.print(f"[bold]true prompt:[/] {r['rewrite_prompt']}", markup=True)
+        console.print(f"[bold]prediction ({r['predictor']}):[/] {r['predicted_prompt'] or ''}")
+        console.print("[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit ?")
+        key = getkey().lower()
+        if key == "a":
+            counts["accepted"] += decide(corpus, [r["id"]], "accept", "review", command="review")
+        elif key == "r":
+            counts["rejected"] += decide(corpus, [r["id"]], "reject", "review", command="review")
+        elif key == "s":
+            log_skip(corpus, r["id"])
+            counts["skipped"] += 1
+        elif key == "u":
+            counts["undone"] += len(undo(corpus, 1))
+        elif key in ("q", "\x03", "\x04"):
+            break
+    console.print("review: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return counts
+
+
+def decisions(corpus: "Corpus") -> list[dict]:
+    return [dict(at=r["at"], **json.loads(r["summary"]), **json.loads(r["args"])) for r in corpus.store.query(
+        "SELECT at, args, summary FROM events WHERE command = 'decision' ORDER BY id")]
+
