@@ -159,7 +159,9 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
                getkey: Callable[[], str] | None = None) -> dict:
     """The terminal review loop: a/r/s/u/q. Returns counts of what was decided this session."""
     import click
+    from rich.markup import escape
     from rich.panel import Panel
+    from rich.text import Text
 
     from .console import console
     from .score import ranked_candidates
@@ -174,11 +176,11 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
             break
         r = queue[0]
         console.rule(f"sample {r['id']} · score {r['score']:.3f} ({r['metric_model']}) · {len(queue)} left")
-        console.print(Panel(r["original_text"][:1500], title="original", title_align="left"))
-        console.print(Panel(r["rewritten_text"][:1500], title="rewritten", title_align="left"))
-        console.print(f"[bold]true prompt:[/] {r['rewrite_prompt']}", markup=True)
-        console.print(f"[bold]prediction ({r['predictor']}):[/] {r['predicted_prompt'] or ''}")
-        console.print("[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit ?")
+        console.print(Panel(Text(r["original_text"][:1500]), title="original", title_align="left"))
+        console.print(Panel(Text(r["rewritten_text"][:1500]), title="rewritten", title_align="left"))
+        console.print(f"[bold]true prompt:[/] {escape(r['rewrite_prompt'])}")
+        console.print(f"[bold]prediction ({escape(r['predictor'])}):[/] {escape(r['predicted_prompt'] or '')}")
+        console.print("[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit ?", markup=False)
         key = getkey().lower()
         if key == "a":
             counts["accepted"] += decide(corpus, [r["id"]], "accept", "review", command="review")
