@@ -29,7 +29,11 @@ step "cluster the canonical prompts (k=auto, ids stable across runs)"
 $C cluster
 step "coverage against the target set, and the HTML report"
 $C coverage --target target --html corpus/out/coverage.html
+step "score the examples' predictions (packaged MiniLM: a proxy for the competition's sentence-t5-base)"
+$C score --metric-model default
+step "promote the 12 best-scoring candidates into the training set"
+$C promote --top 12 --metric-model default --reason "demo: best proxy SCS"
 step "stats"
 $C stats
-step "export all samples (Kaggle columns)"
-$C export --status all --out corpus/out/all_samples.csv
+step "export the training set (Kaggle columns) with a 20% validation split by prompt"
+$C export --out corpus/out/train.csv --split 0.2 --seed 0
