@@ -1,0 +1,1 @@
+"""Editable LLM instruction templates ($name placeholders); a corpus copy overrides them."""

@@ -1,0 +1,137 @@
+"""A local OpenAI-compatible chat-completions server for tests and benchmarks (127.0.0.1 only).
+
+Behaviour is chosen by markers in the request's message text, so one run can mix cases:
+``[[429]]`` (first attempt: 429 with Retry-After: 1), ``[[500]]`` (first attempt: 500),
+``[[stall]]`` (never answers in time), ``[[malformed]]`` (not JSON), ``[[refusal]]``,
+``[[long]]`` (an over-long original). ``latency`` delays every answer. The server counts
+requests in flight (and the maximum), request start times, and completed answers per distinct
+request body, so tests can check limits and "no answered request is sent twice".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeLLM:
+    def __init__(self, latency: float = 0.0, json_mode: bool = True):
+        self.latency = latency
+        self.json_mode = json_mode
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.starts: list[float] = []
+        self.answered: Counter = Counter()
+        self.attempts: Counter = Counter()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> "FakeLLM":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- answers ------------------------------------------------------------------------------
+    def answer(self, body: dict) -> tuple[int, dict, dict]:
+        text = "\n".join(m.get("content", "") for m in body.get("messages", []))
+        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        with self.lock:
+            self.attempts[key] += 1
+            attempt = self.attempts[key]
+        if "response_format" in body and not self.json_mode:
+            return 400, {}, {"error": {"message": "response_format is not supported", "type": "invalid_request"}}
+        if "[[429]]" in text and attempt == 1:
+            return 429, {"Retry-After": "1"}, {"error": {"message": "rate limited"}}
+        if "[[500]]" in text and attempt == 1:
+            return 500, {}, {"error": {"message": "boom"}}
+        if "[[stall]]" in text:
+            time.sleep(30)
+        m = re.search(r"(?:Rewrite instruction|instruction): (.+)", text)
+        prompt = m.group(1).strip() if m else "Rewrite this."
+        words = " ".join(f"word{i}" for i in range(60))
+        if "[[malformed]]" in text:
+            content = '{"original_text": "unterminated'
+        elif "[[refusal]]" in text:
+            content = json.dumps({"original_text": "I'm sorry, but as an AI I cannot help with that.",
+                                  "rewritten_text": "I'm sorry."})
+        elif "[[long]]" in text:
+            content = json.dumps({"original_text": " ".join(["long"] * 400), "rewritten_text": "short"})
+        elif '"rewritten_text"' in text:
+            content = json.dumps({"original_text": f"An everyday note about {prompt[:40]}. {words}",
+                                  "rewritten_text": f"Rewritten per '{prompt[:40]}'. {words[:200]}"})
+        elif '{"original_text"' in text:
+            content = json.dumps({"original_text": f"Stage one original for {prompt[:40]}. {words}"})
+        elif '{"prompts"' in text:
+            content = json.dumps({"prompts": ["Rewrite this as a sea shanty.", "Turn this into a lullaby for robots.",
+                                              "Recast this as a medieval town crier's announcement.",
+                                              "Turn this into a lullaby for robots."]})
+        elif '"prompt"' in text:
+            content = json.dumps({"analysis": "tone changed", "prompt": "Make this more formal."})
+        else:
+            content = f"REWRITTEN: {text[-300:]}"
+        usage = {"prompt_tokens": len(text) // 4, "completion_tokens": len(content) // 4,
+                 "total_tokens": len(text) // 4 + len(content) // 4}
+        return 200, {}, {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                         "model": body.get("model"), "usage": usage,
+                         "choices": [{"index": 0, "finish_reason": "stop",
+                                      "message": {"role": "assistant", "content": content}}]}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                body = json.loads(raw or b"{}")
+                with fake.lock:
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                    fake.starts.append(time.monotonic())
+                try:
+                    if fake.latency:
+                        time.sleep(fake.latency)
+                    status, headers, payload = fake.answer(body)
+                    data = json.dumps(payload).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                    if status == 200:
+                        key = hashlib.sha256(json.dumps({k: v for k, v in body.items()
+                                                         if k != "response_format"}, sort_keys=True).encode())
+                        with fake.lock:
+                            fake.answered[key.hexdigest()] += 1
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    with fake.lock:
+                        fake.in_flight -= 1
+
+        return Handler
+
+
+if __name__ == "__main__":  # manual use: python tests/fake_llm_server.py
+    with FakeLLM(latency=0.1) as fake:
+        print(fake.url, flush=True)
+        threading.Event().wait()
