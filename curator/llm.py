@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .workspace import Corpus
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+RATE_WINDOW = 60.0  # seconds of the rolling RPM/TPM window (tests shorten it)
 
 
 @dataclass
@@ -251,7 +252,7 @@ async def run_journaled(corpus: "Corpus", requests: list[ChatRequest], cfg: LLMC
     if not todo:
         return summary
     client = openai.AsyncOpenAI(base_url=cfg.base_url, api_key=cfg.api_key(), max_retries=0, timeout=cfg.timeout)
-    limiter = RateLimiter(cfg.rpm, cfg.tpm)
+    limiter = RateLimiter(cfg.rpm, cfg.tpm, RATE_WINDOW)
     sem = asyncio.Semaphore(cfg.concurrency)
     state: dict = {}
     budget = {"spent": float(spent or 0.0), "reserved": 0.0}

@@ -101,8 +101,11 @@ class FakeLLM:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
                 body = json.loads(raw or b"{}")
+                # a stalled request is abandoned by the client at its timeout while this thread still
+                # sleeps; counting it would charge the client for the server's hang
+                counted = "[[stall]]" not in raw.decode("utf-8", "replace")
                 with fake.lock:
-                    fake.in_flight += 1
+                    fake.in_flight += counted
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                     fake.starts.append(time.monotonic())
                 try:
@@ -126,7 +129,7 @@ class FakeLLM:
                     pass
                 finally:
                     with fake.lock:
-                        fake.in_flight -= 1
+                        fake.in_flight -= counted
 
         return Handler
 
