@@ -29,6 +29,9 @@ class FakeLLM:
         self.starts: list[float] = []
         self.answered: Counter = Counter()
         self.attempts: Counter = Counter()
+        # the default listen backlog of 5 drops connections under 32 parallel clients (SYN retries
+        # of 1 s); a real server has a deep backlog
+        ThreadingHTTPServer.request_queue_size = 256
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -94,6 +97,8 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like real API servers
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
             def log_message(self, *args):  # quiet
                 pass
 
@@ -134,7 +139,9 @@ class FakeLLM:
         return Handler
 
 
-if __name__ == "__main__":  # manual use: python tests/fake_llm_server.py
-    with FakeLLM(latency=0.1) as fake:
+if __name__ == "__main__":  # python tests/fake_llm_server.py [LATENCY]: prints its URL, serves until killed
+    import sys
+
+    with FakeLLM(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.1) as fake:
         print(fake.url, flush=True)
         threading.Event().wait()
