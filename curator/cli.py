@@ -132,8 +132,8 @@ def stats(ctx, as_json) -> None:
     for name, w in data["words"].items():
         table.add_row(name, *(str(w[k]) for k in ("n", "min", "median", "p90", "max", "mean")))
     console.print(table)
-    for extra in data.get("extra", []):
-        console.print(extra)
+    t = data["tokens"]
+    console.print(f"tokens ({t['tokenizer']}): prompts {t['prompts']:,}, sample texts {t['sample_texts']:,}")
 
 
 def _short(value, width: int = 90) -> str:

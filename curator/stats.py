@@ -21,6 +21,15 @@ def length_summary(lengths: list[int]) -> dict[str, float]:
             "p90": round(float(np.percentile(a, 90)), 1), "max": int(a.max()), "mean": round(float(a.mean()), 1)}
 
 
+def token_summary(prompt_texts: list[str], sample_rows) -> dict[str, Any]:
+    """Token totals for planning LLM work (cl100k_base when available offline, else 4 chars/token)."""
+    from .tokens import count_tokens, tokenizer_name
+
+    return {"tokenizer": tokenizer_name(),
+            "prompts": sum(count_tokens(t) for t in prompt_texts),
+            "sample_texts": sum(count_tokens(r[0]) + count_tokens(r[1]) for r in sample_rows)}
+
+
 def corpus_stats(corpus: "Corpus") -> dict[str, Any]:
     db = corpus.store
 
@@ -50,6 +59,7 @@ def corpus_stats(corpus: "Corpus") -> dict[str, Any]:
             "SELECT dataset || ' (' || role || ')', COUNT(DISTINCT item_id) FROM provenance "
             "GROUP BY dataset, role ORDER BY 2 DESC"),
         "predictions": grouped("SELECT predictor, COUNT(*) FROM predictions GROUP BY predictor"),
+        "tokens": token_summary(prompt_texts, sample_rows),
         "words": {
             "prompt": length_summary([word_count(t) for t in prompt_texts]),
             "original_text": length_summary([word_count(r[0]) for r in sample_rows]),

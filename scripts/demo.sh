@@ -29,6 +29,12 @@ step "cluster the canonical prompts (k=auto, ids stable across runs)"
 $C cluster
 step "coverage against the target set, and the HTML report"
 $C coverage --target target --html corpus/out/coverage.html
+step "generation for the coverage gaps: the plan (calls, tokens, cost); real calls when CURATOR_BASE_URL is set"
+if [ -n "${CURATOR_BASE_URL:-}" ]; then
+  $C generate --gaps --target target --per-cluster 2 --max-cost "${CURATOR_MAX_COST:-1.00}"
+else
+  $C generate --gaps --target target --per-cluster 2 --dry-run
+fi
 step "score the examples' predictions (packaged MiniLM: a proxy for the competition's sentence-t5-base)"
 $C score --metric-model default
 step "promote the 12 best-scoring candidates into the training set"

@@ -1,8 +1,8 @@
 """Generation throughput: N requests to the local fake server (latency L) at concurrency C.
 
 Prints the wall time of `generate` (journal, validation and sample storage included) divided by
-the bound N·L/C (target ≤ 1.15), and a plain sequential loop (one `openai` call after another,
-as the competitor's first version did) as the baseline ratio; the sequential loop is measured
+the bound N·L/C (target ≤ 1.15), and a plain sequential loop (one call after another, as the
+competitor's first version did) as the baseline ratio; the sequential loop is measured
 on ``--sequential-sample`` requests and extrapolated to N (stated in the output).
 """
 
@@ -58,12 +58,12 @@ def run(args, prompts, picks, url) -> tuple[float, float]:
             res = run_sync(generate(corpus, picks, cfg, GenerateOptions(min_words=5, retries=0)))
             wall = time.perf_counter() - t
             assert res.samples_added == args.n, res.stage1
-        import openai
+        import httpx
 
-        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
         t = time.perf_counter()
-        for p in prompts[: args.sequential_sample]:
-            client.chat.completions.create(model="fake", messages=[{"role": "user", "content": p}])
+        with httpx.Client(base_url=url + "/") as client:
+            for p in prompts[: args.sequential_sample]:
+                client.post("chat/completions", json={"model": "fake", "messages": [{"role": "user", "content": p}]})
         seq = (time.perf_counter() - t) / args.sequential_sample * args.n
     return wall, seq
 
