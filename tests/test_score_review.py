@@ -169,3 +169,23 @@ def test_review_screen_in_a_real_terminal(tmp_path):
     with Corpus.open(root) as c:
         assert set(c.samples(status="train").id) == {r["id"] for r in (ranked[0], ranked[1], ranked[3])}
         assert len(decisions(c)) == 4
+
+
+def test_predictions_add_by_id_and_by_texts(cli, tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("original_text,rewrite_prompt,rewritten_text\nhey,Make it formal.,Good day.\nyo,Make it a poem.,Roses.\n")
+    cli("ingest", f)
+    with Corpus.open(cli.root) as c:
+        ids = c.samples().set_index("original_text").id
+    by_id = tmp_path / "sub.csv"
+    by_id.write_text(f"id,rewrite_prompt\n{ids['hey']},Rewrite formally.\nunknown,Whatever.\n")
+    out = json.loads(cli("predictions", "add", by_id, "--model-name", "m1", "--json").stdout)
+    assert out["added"] == 1 and out["unmatched_rows"] == [2]
+    by_text = tmp_path / "t.jsonl"
+    by_text.write_text(json.dumps({"original_text": "yo", "rewritten_text": "Roses.", "prediction": "Poem it."}) + "\n")
+    out = json.loads(cli("predictions", "add", by_text, "--model-name", "m2", "--json").stdout)
+    assert out["added"] == 1
+    assert json.loads(cli("predictions", "add", by_text, "--model-name", "m2", "--json").stdout)["existing"] == 1
+    with Corpus.open(cli.root) as c:
+        p = c.predictions()
+        assert sorted(zip(p.predictor, p.predicted_prompt)) == [("m1", "Rewrite formally."), ("m2", "Poem it.")]
