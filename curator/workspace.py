@@ -188,3 +188,47 @@ class Corpus:
         from .export import export_samples
 
         return export_samples(self, Path(out), **options)
+
+    # -- the later stages, for notebook users (each is a thin call into its module) ------------
+    def expand(self, max_per_template: int = 25, seed: int = 0):
+        """Expand this corpus's templates × vocabularies into prompts (origin=template)."""
+        from .templates import expand, load_library, store_expansions
+
+        library = load_library(self.root)
+        return store_expansions(self, library, expand(library, max_per_template, seed))
+
+    def embed(self, model: str | None = None, batch_size: int = 64) -> dict[str, int]:
+        from .embed import embed_corpus
+
+        return embed_corpus(self, model or self.setting("embed", "model", None), batch_size)
+
+    def dedup(self, threshold: float = 0.9, model: str | None = None, dry_run: bool = False):
+        """Near-duplicate groups; applied (undoable) unless ``dry_run``. Returns the plan."""
+        from .dedup import apply_dedup, plan_dedup
+
+        plan = plan_dedup(self, threshold, model or self.setting("embed", "model", None))
+        if not dry_run:
+            apply_dedup(self, plan)
+        return plan
+
+    def cluster(self, k: int | str = "auto", seed: int = 0, model: str | None = None):
+        from .cluster import cluster_prompts
+
+        return cluster_prompts(self, k, seed, model or self.setting("embed", "model", None))
+
+    def coverage(self, target: str | None = None, model: str | None = None):
+        """Per-cluster coverage (``.clusters`` DataFrame, ``.gaps``, ``.figures``)."""
+        from .coverage import compute_coverage
+
+        return compute_coverage(self, target, model or self.setting("embed", "model", None))
+
+    def score(self, metric_model: str | None = None, **options: Any):
+        from .score import score_predictions
+
+        return score_predictions(self, metric_model=metric_model, **options)
+
+    def promote(self, **options: Any) -> dict:
+        from .review import promote
+
+        return promote(self, **options)
+

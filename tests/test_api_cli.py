@@ -33,3 +33,30 @@ def test_cli_listings_and_stats_json(cli, tmp_path):
     assert json.loads(cli("samples", "--json").stdout) == []
     human = cli("stats")
     assert human.exit_code == 0 and "prompts by origin" in human.stderr
+
+
+def test_notebook_pipeline_on_the_embedded_templates(tmp_path):
+    """The whole flow from Python only: expand → embed → dedup → cluster → coverage → score → promote."""
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1] / "corpus"
+    corpus = Corpus.init(tmp_path / "c")
+    shutil.copytree(repo / "templates", corpus.root / "templates")
+    shutil.copytree(repo / "vocab", corpus.root / "vocab")
+    added = corpus.expand(max_per_template=2, seed=0)
+    assert added.new > 150
+    corpus.ingest(repo / "examples" / "examples.jsonl", origin="seed", predictor="handmade")
+    corpus.ingest(repo / "examples" / "target.csv", role="target", dataset="target")
+    assert corpus.embed()["embedded"] > 0 and corpus.embed()["embedded"] == 0
+    plan = corpus.dedup(dry_run=True)
+    assert corpus.prompts(canonical=False).empty and plan.considered > 150
+    res = corpus.cluster(k=12)
+    assert res.k == 12 and sum(res.sizes.values()) == plan.considered
+    cov = corpus.coverage(target="target")
+    assert cov.clusters.target_prompts.sum() == 40 and set(cov.gaps) <= set(cov.clusters.cluster)
+    report = corpus.score(metric_model="default")
+    assert report.n == 32 and report.proxy
+    assert corpus.promote(top=5, metric_model="default")["promoted"] == 5
+    assert len(corpus.samples(status="train")) == 5
+    corpus.close()
