@@ -74,7 +74,8 @@ def export_samples(corpus: "Corpus", out: Path, status: str | None = "train", fm
     if split:
         from .review import prompt_groups, split_by_prompt
 
-        val_mask = split_by_prompt(prompt_groups(corpus, frame["prompt_id"].tolist()), split, seed)
+        val_mask = split_by_prompt(prompt_groups(corpus, frame["prompt_id"].tolist(), frame["id"].tolist()),
+                                   split, seed)
         val = frame[val_mask].reset_index(drop=True)
         frame = frame[~val_mask].reset_index(drop=True)
         cols = KAGGLE_COLUMNS + (PROVENANCE_COLUMNS if provenance else [])

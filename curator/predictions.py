@@ -29,6 +29,9 @@ def add_predictions_file(corpus: "Corpus", path: Path, model_name: str, column: 
         raise CuratorError(f"{path}: no prediction column among {', '.join(frame.columns)}; "
                            f"name it with --column")
     id_col = cols.get("sample_id") or cols.get("id")
+    if id_col is None and not ("original_text" in cols and "rewritten_text" in cols):
+        raise CuratorError(f"{path}: no key to match samples; give an id/sample_id column (the sample ids "
+                           f"of `curator samples`) or the exact original_text and rewritten_text columns")
     by_texts = {}
     if "original_text" in cols and "rewritten_text" in cols:
         for sid, o, r in corpus.store.query("SELECT id, original_text, rewritten_text FROM samples"):

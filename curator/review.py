@@ -12,6 +12,7 @@ coming back resumes exactly where the reviewer stopped.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -104,7 +105,7 @@ def promote(corpus: "Corpus", min_score: float | None = None, top: int | None = 
             dataset: str | None = None, ids: Sequence[str] | None = None, predictor: str | None = None,
             metric_model: str | None = None, reason: str = "") -> dict:
     """Promote the best-scoring candidates (or the given ids) to status train."""
-    from .score import ranked_candidates
+    from .score import ranked_candidates, ranking_metric
 
     if ids is None:
         if min_score is None and top is None:
@@ -113,15 +114,20 @@ def promote(corpus: "Corpus", min_score: float | None = None, top: int | None = 
         if top:
             ranked = ranked[:top]
         ids = [r["id"] for r in ranked]
-        reason = reason or (f"score >= {min_score}" if min_score is not None else f"top {top}")
+        rule = " and ".join(([f"score >= {min_score}"] if min_score is not None else [])
+                            + ([f"top {top}"] if top else []))
+        model = ranking_metric(corpus, metric_model)
+        reason = f"{reason}: {rule} ({model})" if reason else f"{rule} ({model})"
     changed = decide(corpus, ids, "accept", reason, command="promote")
     return {"selected": len(ids), "promoted": changed}
 
 
 # -- split --------------------------------------------------------------------------------------
-def prompt_groups(corpus: "Corpus", prompt_ids: Sequence[str | None]) -> list[str]:
+def prompt_groups(corpus: "Corpus", prompt_ids: Sequence[str | None],
+                  sample_ids: Sequence[str] | None = None) -> list[str]:
     """Group key per sample prompt: the root of its duplicate_of chain, so paraphrases marked by
-    dedup share a key and never straddle train and validation."""
+    dedup share a key and never straddle train and validation. A sample without a prompt is a
+    group of its own (its sample id), never lumped with the other prompt-less samples."""
     parent = dict(corpus.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
 
     def root(pid: str) -> str:
@@ -131,7 +137,8 @@ def prompt_groups(corpus: "Corpus", prompt_ids: Sequence[str | None]) -> list[st
             pid = parent[pid]
         return pid
 
-    return [root(p) if p else "" for p in prompt_ids]
+    fallback = list(sample_ids) if sample_ids is not None else [""] * len(prompt_ids)
+    return [root(p) if isinstance(p, str) and p else f"sample:{s}" for p, s in zip(prompt_ids, fallback)]
 
 
 def split_by_prompt(groups: Sequence[str], fraction: float, seed: int = 0) -> np.ndarray:
@@ -149,15 +156,32 @@ def split_by_prompt(groups: Sequence[str], fraction: float, seed: int = 0) -> np
     for k in keys:
         if total >= target:
             break
+        if total + sizes[k] >= len(groups):  # never hold out everything: train keeps a group
+            continue
         chosen.add(k)
         total += sizes[k]
     return np.array([g in chosen for g in groups], dtype=bool)
 
 
 # -- interactive screen -------------------------------------------------------------------------
+def has_terminal() -> bool:
+    """click.getchar reads stdin when it is a terminal, else /dev/tty; without either, no review."""
+    if sys.stdin.isatty():
+        return True
+    try:
+        with open("/dev/tty"):
+            return True
+    except OSError:
+        return False
+
+
 def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | None = None,
-               getkey: Callable[[], str] | None = None) -> dict:
-    """The terminal review loop: a/r/s/u/q. Returns counts of what was decided this session."""
+               getkey: Callable[[], str] | None = None, metric_model: str | None = None) -> dict:
+    """The terminal review loop: a/r/s/u/q. Returns counts of what was decided this session.
+
+    The queue is recomputed after every key from the store (status + skip events), so what is
+    on screen is always what a restart would show.
+    """
     import click
     from rich.markup import escape
     from rich.panel import Panel
@@ -166,32 +190,41 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
     from .console import console
     from .score import ranked_candidates
 
-    getkey = getkey or (lambda: click.getchar())
+    if getkey is None:
+        if not has_terminal():
+            raise CuratorError("review is interactive and needs a terminal; without one use "
+                               "`curator promote --min-score X [--top N]`, `curator promote --ids FILE` "
+                               "or `curator reject --ids FILE`")
+        getkey = click.getchar
     counts = {"accepted": 0, "rejected": 0, "skipped": 0, "undone": 0}
     while True:
         done = skipped(corpus)
-        queue = [r for r in ranked_candidates(corpus, min_score, dataset) if r["id"] not in done]
+        queue = [r for r in ranked_candidates(corpus, min_score, dataset, metric_model=metric_model)
+                 if r["id"] not in done]
         if not queue:
             console.print("review: nothing left to review")
             break
         r = queue[0]
-        console.rule(f"sample {r['id']} · score {r['score']:.3f} ({r['metric_model']}) · {len(queue)} left")
+        model = r["metric_model"] + (", a proxy" if r["proxy"] else "")
+        console.rule(f"sample {r['id']} · score {r['score']:.3f} ({model}) · {len(queue)} left", style="bold")
         console.print(Panel(Text(r["original_text"][:1500]), title="original", title_align="left"))
         console.print(Panel(Text(r["rewritten_text"][:1500]), title="rewritten", title_align="left"))
         console.print(f"[bold]true prompt:[/] {escape(r['rewrite_prompt'])}")
         console.print(f"[bold]prediction ({escape(r['predictor'])}):[/] {escape(r['predicted_prompt'] or '')}")
+        console.print(f"[bold]score:[/] {r['score']:.3f} ({escape(model)})")
         console.print("[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit ?", markup=False)
         key = getkey().lower()
+        reason = f"review: score {r['score']:.3f} ({r['metric_model']})"
         if key == "a":
-            counts["accepted"] += decide(corpus, [r["id"]], "accept", "review", command="review")
+            counts["accepted"] += decide(corpus, [r["id"]], "accept", reason, command="review")
         elif key == "r":
-            counts["rejected"] += decide(corpus, [r["id"]], "reject", "review", command="review")
+            counts["rejected"] += decide(corpus, [r["id"]], "reject", reason, command="review")
         elif key == "s":
             log_skip(corpus, r["id"])
             counts["skipped"] += 1
         elif key == "u":
             counts["undone"] += len(undo(corpus, 1))
-        elif key in ("q", "\x03", "\x04"):
+        elif key in ("q", "\x03", "\x04", "\x1b"):
             break
     console.print("review: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return counts

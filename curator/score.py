@@ -16,7 +16,8 @@ cosine ≥ 0.6, MiniLM spreads them out) and only loosely rank-correlated within
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -39,26 +40,54 @@ def sharpened_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b) ** 3
 
 
+def metric_model_message(name: str) -> str:
+    """One line: the metric model is missing, how to get it, and the proxy that works offline."""
+    base = Path(name).name
+    return (f"metric model {name!r} is not available offline; on a machine with internet run "
+            f"`python -c \"from sentence_transformers import SentenceTransformer as S; S('{name}')"
+            f".save('models/{base}')\"`, copy models/{base} here and pass --metric-model models/{base} "
+            f"(or set [score].metric_model in curator.toml); --metric-model default scores with the "
+            f"packaged all-MiniLM-L6-v2, a proxy (lower in absolute terms)")
+
+
+def metric_encoder(name: str | None) -> Callable[[list[str]], np.ndarray]:
+    """An encoder that loads the metric model on first use, so cached texts never load it and a
+    missing model is reported as a *metric* model, with --metric-model as the way out."""
+    from .embed import model_encoder
+
+    loaded: list = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        if not loaded:
+            try:
+                loaded.append(model_encoder(name))
+            except CuratorError as exc:
+                raise CuratorError(metric_model_message(name or "default")) from exc
+        return loaded[0](texts)
+
+    return encode
+
+
 def scs(pred_texts: Sequence[str], truth_texts: Sequence[str], model: str | None = COMPETITION_MODEL,
-        corpus: "Corpus | None" = None) -> np.ndarray:
+        corpus: "Corpus | None" = None, progress: bool = False) -> np.ndarray:
     """Per-pair SCS of predicted vs true prompts (``.mean()`` is the competition score).
 
     With a ``corpus`` the embeddings come from (and go to) its cache; without one the model is
-    loaded directly. ``model=None`` or "default" is the packaged MiniLM (a proxy).
+    loaded directly (pure: texts + model → scores). ``model=None`` or "default" is the packaged
+    MiniLM (a proxy). Symmetric in its two arguments.
     """
     if len(pred_texts) != len(truth_texts):
         raise CuratorError(f"scs: {len(pred_texts)} predictions but {len(truth_texts)} truths")
     if not len(pred_texts):
         return np.zeros(0)
+    texts = [str(t) for t in pred_texts] + [str(t) for t in truth_texts]
+    encode = metric_encoder(model)
     if corpus is not None:
         from .embed import embed_texts
 
-        both = embed_texts(corpus, list(pred_texts) + list(truth_texts), model=model, progress=False)
+        both = embed_texts(corpus, texts, model=model, progress=progress, encoder=encode)
     else:
-        from .embed import load_model
-
-        both = load_model(model).encode(list(pred_texts) + list(truth_texts), normalize_embeddings=True,
-                                        convert_to_numpy=True, show_progress_bar=False)
+        both = encode(texts)
     n = len(pred_texts)
     return sharpened_cosine(both[:n], both[n:])
 
@@ -108,7 +137,7 @@ def score_predictions(corpus: "Corpus", dataset: str | None = None, predictor: s
     todo = [r for r in rows if r["score"] is None]
     if todo:
         values = scs([r["predicted_prompt"] for r in todo], [r["rewrite_prompt"] for r in todo],
-                     model=metric_model, corpus=corpus)
+                     model=metric_model, corpus=corpus, progress=True)
         now = utcnow()
         with corpus.store.transaction() as conn:
             conn.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?)",
@@ -138,22 +167,38 @@ def score_predictions(corpus: "Corpus", dataset: str | None = None, predictor: s
     return report
 
 
+def ranking_metric(corpus: "Corpus", metric_model: str | None = None) -> str | None:
+    """The metric model whose scores rank candidates: the one asked for; else the configured one
+    when it has scores; else the one with the most scores. One model only, so a proxy's scores
+    (lower in absolute terms) are never mixed with sentence-t5's in one ranking or threshold."""
+    from .embed import resolve_model
+
+    if metric_model:
+        return resolve_model(metric_model)[0]
+    configured = corpus.setting("score", "metric_model", COMPETITION_MODEL)
+    keys = [r[0] for r in corpus.store.query(
+        "SELECT metric_model FROM scores GROUP BY metric_model ORDER BY COUNT(*) DESC, metric_model")]
+    for key in keys:
+        if key == configured or key == Path(str(configured)).name:
+            return key
+    return keys[0] if keys else None
+
+
 def ranked_candidates(corpus: "Corpus", min_score: float | None = None, dataset: str | None = None,
                       predictor: str | None = None, metric_model: str | None = None,
                       statuses: Sequence[str] = ("candidate",)) -> list[dict]:
-    """Samples with their best stored score, best first (the review and promote order)."""
-    where, params = [f"s.status IN ({','.join('?' * len(statuses))})"], list(statuses)
+    """Samples with their best score under one metric model (:func:`ranking_metric`), best first:
+    the review and promote order. Each row names its predictor and metric model."""
+    key = ranking_metric(corpus, metric_model)
+    where, params = [f"s.status IN ({','.join('?' * len(statuses))})", "sc.metric_model = ?"], [*statuses, key]
     if dataset:
         where.append("s.dataset = ?")
         params.append(dataset)
     if predictor:
         where.append("sc.predictor = ?")
         params.append(predictor)
-    if metric_model:
-        from .embed import resolve_model
-
-        where.append("sc.metric_model = ?")
-        params.append(resolve_model(metric_model)[0])
+    # SQLite takes the bare columns of a MAX() aggregate from the row holding the maximum, so
+    # predictor and predicted_prompt are those of the best prediction.
     sql = ("SELECT s.id, s.dataset, s.status, s.original_text, s.rewritten_text, s.rewrite_prompt, "
            "sc.predictor, sc.metric_model, MAX(sc.score) AS score, p.predicted_prompt "
            "FROM samples s JOIN scores sc ON sc.sample_id = s.id "
@@ -163,4 +208,4 @@ def ranked_candidates(corpus: "Corpus", min_score: float | None = None, dataset:
         sql += " HAVING MAX(sc.score) >= ?"
         params.append(min_score)
     sql += " ORDER BY score DESC, s.id"
-    return [dict(r) for r in corpus.store.query(sql, params)]
+    return [dict(r, proxy=is_proxy(r["metric_model"])) for r in corpus.store.query(sql, params)]

@@ -1,4 +1,5 @@
-"""`curator predictions add | score | review | promote | reject | undo`."""
+"""`curator predictions add | score | review | promote | reject | undo` (`curator predict` is with
+the other LLM commands in commands/generate.py)."""
 
 from __future__ import annotations
 
@@ -41,13 +42,14 @@ def predictions_add(ctx, path, model_name, column, as_json):
 @click.option("--metric-model", help="Sentence-transformers name or path (default: curator.toml [score].metric_model, "
               "sentence-transformers/sentence-t5-base; 'default' = packaged MiniLM, a proxy).")
 @click.option("--baseline", default="Improve this text.", show_default=True, help="Constant 'mean prompt' baseline.")
+@click.option("--show", type=int, default=5, show_default=True, help="How many best and worst samples to list.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def score(ctx, dataset, predictor, metric_model, baseline, as_json):
+def score(ctx, dataset, predictor, metric_model, baseline, show, as_json):
     """Score predictions against true prompts with SCS (cos³), the competition metric."""
     from ..score import score_predictions
 
-    rep = score_predictions(open_corpus(ctx), dataset, predictor, metric_model, baseline)
+    rep = score_predictions(open_corpus(ctx), dataset, predictor, metric_model, baseline, show)
     if as_json:
         print_json(rep.as_dict())
         return
@@ -74,53 +76,71 @@ def score(ctx, dataset, predictor, metric_model, baseline, as_json):
 @click.command()
 @click.option("--min-score", type=float, help="Only candidates scoring at least this.")
 @click.option("--dataset")
+@click.option("--metric-model", help="Rank by this metric model's scores (default: the configured one, "
+              "else the one with most scores).")
+@click.option("--json", "as_json", is_flag=True, help="Print the session's counts as JSON on stdout.")
 @click.pass_context
-def review(ctx, min_score, dataset):
+def review(ctx, min_score, dataset, metric_model, as_json):
     """Interactive review, best first: [a]ccept [r]eject [s]kip [u]ndo [q]uit. Resumable."""
     from ..review import run_review
 
-    run_review(open_corpus(ctx), min_score, dataset)
+    counts = run_review(open_corpus(ctx), min_score, dataset, metric_model=metric_model)
+    if as_json:
+        print_json(counts)
 
 
 @click.command()
-@click.option("--min-score", type=float)
+@click.option("--min-score", type=float, help="Candidates scoring at least this.")
 @click.option("--top", type=int, help="At most the N best.")
 @click.option("--dataset")
 @click.option("--predictor")
-@click.option("--metric-model")
+@click.option("--metric-model", help="Rank by this metric model's scores.")
 @click.option("--ids", "ids_file", type=click.Path(), help="File of sample ids to promote instead.")
-@click.option("--reason", default="")
+@click.option("--reason", default="", help="Recorded with each decision in events.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def promote(ctx, min_score, top, dataset, predictor, metric_model, ids_file, reason):
-    """Promote the best-scoring candidates (or --ids) to training data (status train)."""
+def promote(ctx, min_score, top, dataset, predictor, metric_model, ids_file, reason, as_json):
+    """Promote the best-scoring candidates (or --ids) to training data (status train). Idempotent."""
     from ..review import promote as do_promote, read_ids
 
     ids = read_ids(Path(ids_file)) if ids_file else None
     result = do_promote(open_corpus(ctx), min_score, top, dataset, ids, predictor, metric_model, reason)
-    console.print(f"promote: {result['selected']} selected, {result['promoted']} changed to train")
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"promote: {result['selected']} selected, {result['promoted']} changed to train")
 
 
 @click.command()
 @click.option("--ids", "ids_file", type=click.Path(), required=True, help="File of sample ids.")
-@click.option("--reason", default="")
+@click.option("--reason", default="", help="Recorded with each decision in events.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def reject(ctx, ids_file, reason):
-    """Reject samples (status rejected); never deletes."""
+def reject(ctx, ids_file, reason, as_json):
+    """Reject samples (status rejected); never deletes. Idempotent."""
     from ..review import decide, read_ids
 
-    n = decide(open_corpus(ctx), read_ids(Path(ids_file)), "reject", reason, command="reject")
-    console.print(f"reject: {n} changed to rejected")
+    ids = read_ids(Path(ids_file))
+    n = decide(open_corpus(ctx), ids, "reject", reason, command="reject")
+    if as_json:
+        print_json({"selected": len(ids), "rejected": n})
+    else:
+        console.print(f"reject: {len(ids)} selected, {n} changed to rejected")
 
 
 @click.command("undo")
 @click.option("--n", "n", type=int, default=1, show_default=True, help="How many decisions to revert.")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def undo_cmd(ctx, n):
-    """Revert the last N review/promote/reject decisions."""
+def undo_cmd(ctx, n, as_json):
+    """Revert the last N review/promote/reject decisions (and review skips)."""
     from ..review import undo
 
     ids = undo(open_corpus(ctx), n)
-    console.print(f"undo: {len(ids)} decisions reverted" + (f" ({', '.join(ids[:5])})" if ids else ""))
+    if as_json:
+        print_json({"undone": ids})
+    else:
+        console.print(f"undo: {len(ids)} decisions reverted" + (f" ({', '.join(ids[:5])})" if ids else ""))
 
 
 commands = [predictions, score, review, promote, reject, undo_cmd]
