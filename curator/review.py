@@ -32,6 +32,7 @@ def decide(corpus: "Corpus", sample_ids: Iterable[str], decision: str, reason: s
     if decision not in DECISIONS:
         raise CuratorError(f"unknown decision {decision!r}; one of {', '.join(DECISIONS)}")
     new = DECISIONS[decision]
+    reason = reason.strip() or "no reason given"  # every decision row carries a reason
     changed = 0
     with corpus.store.transaction() as conn:
         for sid in sample_ids:
