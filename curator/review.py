@@ -105,13 +105,19 @@ def read_ids(path: Path) -> list[str]:
 def promote(corpus: "Corpus", min_score: float | None = None, top: int | None = None,
             dataset: str | None = None, ids: Sequence[str] | None = None, predictor: str | None = None,
             metric_model: str | None = None, reason: str = "") -> dict:
-    """Promote the best-scoring candidates (or the given ids) to status train."""
+    """Promote the best-scoring samples (or the given ids) to status train.
+
+    ``top``/``min_score`` select from the ranking of candidate *and* train samples (rejected ones
+    stay out), and only the candidates among them change: "the N best are training data". So a
+    second run selects the same samples and changes nothing, instead of promoting the next N.
+    """
     from .score import ranked_candidates, ranking_metric
 
     if ids is None:
         if min_score is None and top is None:
             raise CuratorError("promote: give --min-score, --top or --ids")
-        ranked = ranked_candidates(corpus, min_score, dataset, predictor, metric_model)
+        ranked = ranked_candidates(corpus, min_score, dataset, predictor, metric_model,
+                                   statuses=("candidate", "train"))
         if top:
             ranked = ranked[:top]
         ids = [r["id"] for r in ranked]

@@ -34,20 +34,23 @@ def test_promote_reject_undo_are_idempotent_and_logged(corpus):
     ranked = scored_corpus(corpus)
     assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
     assert promote(corpus, top=2) == {"selected": 2, "promoted": 2}
-    assert promote(corpus, top=2) == {"selected": 2, "promoted": 2}  # the next two candidates
+    assert promote(corpus, top=2) == {"selected": 2, "promoted": 0}  # the same two: nothing to do
+    assert promote(corpus, top=4) == {"selected": 4, "promoted": 2}
     assert promote(corpus, ids=[r["id"] for r in ranked[:4]]) == {"selected": 4, "promoted": 0}
     assert set(corpus.samples(status="train").id) == {r["id"] for r in ranked[:4]}
     assert decide(corpus, [ranked[-1]["id"]], "reject") == 1
     assert decide(corpus, [ranked[-1]["id"]], "reject") == 0
     log = decisions(corpus)
     assert len(log) == 5 and all(d["at"] and d["reason"] for d in log)
+    assert promote(corpus, top=6) == {"selected": 5, "promoted": 1}  # the rejected one stays out
     assert log[0]["reason"] == "top 2 (all-MiniLM-L6-v2)" and log[0]["via"] == "promote"
-    assert undo(corpus, 1) == [ranked[-1]["id"]]
+    assert undo(corpus, 1) == [ranked[4]["id"]]  # the last promotion
+    assert undo(corpus, 1) == [ranked[-1]["id"]]  # the reject
     assert corpus.samples(status="rejected").empty
     assert len(undo(corpus, 10)) == 4 and corpus.samples(status="train").empty
     assert undo(corpus, 5) == []  # nothing left to undo: undo is idempotent too
     assert set(corpus.samples().status) == {"candidate"}
-    assert len(decisions(corpus)) == 5  # nothing is erased: the undos are events of their own
+    assert len(decisions(corpus)) == 6  # nothing is erased: the undos are events of their own
     with pytest.raises(CuratorError, match="no such sample"):
         decide(corpus, ["nope", ranked[0]["id"]], "accept")
     assert corpus.samples(status="train").empty  # all or nothing
