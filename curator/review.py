@@ -171,6 +171,11 @@ def split_by_prompt(groups: Sequence[str], fraction: float, seed: int = 0) -> np
 
 
 # -- interactive screen -------------------------------------------------------------------------
+def clip(text: str, limit: int = 1500) -> str:
+    """Long originals (some exceed 1,000 words) are cut for the screen, saying how much is hidden."""
+    return text if len(text) <= limit else f"{text[:limit]}… [{len(text) - limit} more characters]"
+
+
 def has_terminal() -> bool:
     """click.getchar reads stdin when it is a terminal, else /dev/tty; without either, no review."""
     if sys.stdin.isatty():
@@ -214,8 +219,9 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
         r = queue[0]
         model = r["metric_model"] + (", a proxy" if r["proxy"] else "")
         console.rule(f"sample {r['id']} · score {r['score']:.3f} ({model}) · {len(queue)} left", style="bold")
-        console.print(Panel(Text(r["original_text"][:1500]), title="original", title_align="left"))
-        console.print(Panel(Text(r["rewritten_text"][:1500]), title="rewritten", title_align="left"))
+        # soft_wrap off: the shared console soft-wraps (long log lines), which would crop a panel
+        for title, text in (("original", r["original_text"]), ("rewritten", r["rewritten_text"])):
+            console.print(Panel(Text(clip(text)), title=title, title_align="left"), soft_wrap=False)
         console.print(f"[bold]true prompt:[/] {escape(r['rewrite_prompt'])}")
         console.print(f"[bold]prediction ({escape(r['predictor'])}):[/] {escape(r['predicted_prompt'] or '')}")
         console.print(f"[bold]score:[/] {r['score']:.3f} ({escape(model)})")

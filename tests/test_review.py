@@ -169,3 +169,11 @@ def test_review_queue_respects_min_score_and_dataset(corpus):
 def test_review_cli_help_lists_the_keys(cli):
     out = cli("review", "--help")
     assert "[a]ccept" in out.output and "--min-score" in out.output
+
+
+def test_long_texts_are_clipped_on_screen_and_say_how_much(corpus):
+    from curator.review import clip
+
+    assert clip("short") == "short"
+    long = "word " * 1000
+    assert clip(long).endswith("… [3500 more characters]") and clip(long).startswith(long[:1500])
