@@ -200,7 +200,7 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
     from rich.text import Text
 
     from .console import console
-    from .score import ranked_candidates
+    from .score import ranked_candidates, ranking_metric
 
     if getkey is None:
         if not has_terminal():
@@ -208,6 +208,8 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
                                "`curator promote --min-score X [--top N]`, `curator promote --ids FILE` "
                                "or `curator reject --ids FILE`")
         getkey = click.getchar
+    if ranking_metric(corpus, metric_model) is None:
+        raise CuratorError("review: no scores yet; run `curator score` (e.g. --metric-model default) first")
     counts = {"accepted": 0, "rejected": 0, "skipped": 0, "undone": 0}
     while True:
         done = skipped(corpus)

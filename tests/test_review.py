@@ -158,6 +158,9 @@ def test_review_screen_in_a_real_terminal(tmp_path):
 def test_review_queue_respects_min_score_and_dataset(corpus):
     from curator.review import run_review
 
+    with pytest.raises(CuratorError, match="curator score"):
+        run_review(corpus, getkey=lambda: "q")  # nothing scored yet
+
     ranked = scored_corpus(corpus)
     keys = iter("aaaaaaaa")
     counts = run_review(corpus, min_score=ranked[2]["score"], getkey=lambda: next(keys))
