@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .queries import canonical_prompts
 from .generate import load_template, render
 from .items import PromptRecord, Provenance, add_prompts
 from .llm import ChatRequest, LLMConfig, parse_json_object, run_journaled
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 
-def novel(corpus: "Corpus", proposals: list[str], threshold: float, model: str | None = None) -> list[str]:
+def novel(corpus: "Context", proposals: list[str], threshold: float, model: str | None = None) -> list[str]:
     from .embed import embed_texts
 
     proposals = [p.strip() for p in dict.fromkeys(proposals) if isinstance(p, str) and p.strip()]
@@ -40,13 +41,13 @@ def novel(corpus: "Corpus", proposals: list[str], threshold: float, model: str |
     return kept
 
 
-async def brainstorm(corpus: "Corpus", clusters: list[int], cfg: LLMConfig, n: int = 20, threshold: float = 0.9,
+async def brainstorm(corpus: "Context", clusters: list[int], cfg: LLMConfig, n: int = 20, threshold: float = 0.9,
                      examples: int = 12, seed: int = 0, max_cost: float | None = None,
                      model: str | None = None) -> dict:
     from .cluster import assignments
 
     cluster_of = assignments(corpus)
-    rows = corpus.store.query("SELECT id, text FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+    rows = canonical_prompts(corpus)
     rng = random.Random(seed)
     tpl = load_template(corpus, "brainstorm")
     requests = []

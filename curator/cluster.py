@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .queries import canonical_prompts
 from .store import dumps, utcnow
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 MAX_AUTO_CANDIDATES = 8
 # Words every rewrite prompt shares: as label terms they name nothing.
@@ -131,18 +132,18 @@ class ClusterResult:
     silhouette: dict[int, float]
 
 
-def latest_clustering(corpus: "Corpus") -> int | None:
+def latest_clustering(corpus: "Context") -> int | None:
     return corpus.store.scalar("SELECT MAX(id) FROM clusterings")
 
 
-def cluster_prompts(corpus: "Corpus", k: int | str = "auto", seed: int = 0,
+def cluster_prompts(corpus: "Context", k: int | str = "auto", seed: int = 0,
                     model: str | None = None) -> ClusterResult:
     """Cluster the canonical prompts and store the run (members, labels, centroids)."""
     from .embed import embed_texts, resolve_model
     from .errors import CuratorError
 
     key, _ = resolve_model(model)
-    rows = corpus.store.query("SELECT id, text FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+    rows = canonical_prompts(corpus)
     if len(rows) < 2:
         raise CuratorError("cluster: fewer than 2 canonical prompts; ingest, scrape or expand some first")
     x = embed_texts(corpus, [r["text"] for r in rows], model=model)
@@ -195,7 +196,7 @@ def cluster_prompts(corpus: "Corpus", k: int | str = "auto", seed: int = 0,
     return ClusterResult(run, k_val, sizes, labels, silhouettes)
 
 
-def assignments(corpus: "Corpus", clustering_id: int | None = None) -> dict[str, int]:
+def assignments(corpus: "Context", clustering_id: int | None = None) -> dict[str, int]:
     """prompt id → cluster for every prompt, duplicates following their representative."""
     run = clustering_id or latest_clustering(corpus)
     if run is None:

@@ -29,7 +29,7 @@ import pandas as pd
 from .errors import CuratorError
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 VENDI_SAMPLE = 1000
 
@@ -59,7 +59,7 @@ def vendi_score(x: np.ndarray) -> float:
     return float(np.exp(-(eig * np.log(eig)).sum()))
 
 
-def _prompt_roles(corpus: "Corpus", target: str | None) -> tuple[set[str], set[str]]:
+def _prompt_roles(corpus: "Context", target: str | None) -> tuple[set[str], set[str]]:
     training, targets = set(), set()
     for pid, dataset, role in corpus.store.query(
             "SELECT item_id, dataset, role FROM provenance WHERE item_kind = 'prompt'"):
@@ -71,7 +71,7 @@ def _prompt_roles(corpus: "Corpus", target: str | None) -> tuple[set[str], set[s
     return training, targets
 
 
-def compute_coverage(corpus: "Corpus", target: str | None = None, model: str | None = None,
+def compute_coverage(corpus: "Context", target: str | None = None, model: str | None = None,
                      examples: int = 3) -> Coverage:
     """Per-cluster counts and gaps against the target set, plus overall diversity figures."""
     from .cluster import assignments, latest_clustering

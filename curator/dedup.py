@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .queries import canonical_prompts
 from .store import dumps, utcnow
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 ORIGIN_PRIORITY = ("public", "seed", "scraped", "template", "combined", "generated-prompt", "generated",
                    "local")
@@ -121,13 +122,13 @@ class DedupPlan:
         return sum(len(g["members"]) - 1 for g in self.groups)
 
 
-def plan_dedup(corpus: "Corpus", threshold: float = 0.9, model: str | None = None,
+def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = None,
                exact: bool | None = None) -> DedupPlan:
     """Which canonical prompts would be grouped, and which one of each group stays canonical."""
     from .embed import embed_texts, resolve_model
 
     key, _ = resolve_model(model)
-    rows = corpus.store.query("SELECT id, text, origin FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+    rows = canonical_prompts(corpus, "id, text, origin")
     plan = DedupPlan(key, threshold, len(rows))
     if len(rows) < 2:
         return plan
@@ -150,7 +151,7 @@ def plan_dedup(corpus: "Corpus", threshold: float = 0.9, model: str | None = Non
     return plan
 
 
-def apply_dedup(corpus: "Corpus", plan: DedupPlan) -> int:
+def apply_dedup(corpus: "Context", plan: DedupPlan) -> int:
     """Mark the plan's duplicates; one transaction; returns the run id (for undo)."""
     with corpus.store.transaction() as conn:
         cur = conn.execute(
@@ -173,7 +174,7 @@ def apply_dedup(corpus: "Corpus", plan: DedupPlan) -> int:
     return run_id
 
 
-def undo_dedup(corpus: "Corpus") -> dict | None:
+def undo_dedup(corpus: "Context") -> dict | None:
     """Restore the state before the latest dedup run that is not undone yet (None if there is none)."""
     with corpus.store.transaction() as conn:
         row = conn.execute("SELECT id FROM dedup_runs WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1").fetchone()

@@ -23,7 +23,7 @@ from .text import content_id
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from .workspace import Corpus
+    from .context import Context
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_KEY = "all-MiniLM-L6-v2"
@@ -103,7 +103,7 @@ def model_encoder(name: str | None = None, batch_size: int = 64) -> Encoder:
     return encode
 
 
-def cached_vectors(corpus: "Corpus", key: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+def cached_vectors(corpus: "Context", key: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
     """Vectors already stored for these content ids under model ``key``."""
     found: dict[str, np.ndarray] = {}
     unique = list(dict.fromkeys(ids))
@@ -117,7 +117,7 @@ def cached_vectors(corpus: "Corpus", key: str, ids: Sequence[str]) -> dict[str, 
     return found
 
 
-def embed_texts(corpus: "Corpus", texts: Sequence[str], model: str | None = None, batch_size: int = 64,
+def embed_texts(corpus: "Context", texts: Sequence[str], model: str | None = None, batch_size: int = 64,
                 progress: bool = True, encoder: Encoder | None = None) -> np.ndarray:
     """Embeddings of ``texts`` (rows in the same order), computing only what the cache lacks.
 
@@ -155,14 +155,14 @@ def embed_texts(corpus: "Corpus", texts: Sequence[str], model: str | None = None
     return np.vstack([found[i] for i in ids]).astype(np.float32)
 
 
-def corpus_texts(corpus: "Corpus") -> list[str]:
+def corpus_texts(corpus: "Context") -> list[str]:
     """Every prompt text in the store: prompts, sample prompts and predicted prompts."""
     rows = corpus.store.query(
         "SELECT text FROM prompts UNION SELECT predicted_prompt FROM predictions")
     return [r[0] for r in rows if r[0]]
 
 
-def embed_corpus(corpus: "Corpus", model: str | None = None, batch_size: int = 64,
+def embed_corpus(corpus: "Context", model: str | None = None, batch_size: int = 64,
                  encoder: Encoder | None = None) -> dict[str, int]:
     """Embed every prompt (and predicted prompt) not yet embedded for ``model``."""
     key, _ = resolve_model(model)

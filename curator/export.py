@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .errors import CuratorError
+from .queries import samples_frame
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 KAGGLE_COLUMNS = ["id", "original_text", "rewrite_prompt", "rewritten_text"]
 PROVENANCE_COLUMNS = ["dataset", "origin", "status", "model", "prompt_id"]
 FORMATS = ("csv", "parquet", "jsonl")
 
 
-def export_frame(corpus: "Corpus", status: str | None = "train", dataset: str | None = None,
+def export_frame(corpus: "Context", status: str | None = "train", dataset: str | None = None,
                  provenance: bool = False) -> pd.DataFrame:
-    frame = corpus.samples(status=status, dataset=dataset)
+    frame = samples_frame(corpus, status=status, dataset=dataset)
     cols = KAGGLE_COLUMNS + (PROVENANCE_COLUMNS if provenance else [])
     return frame[cols].reset_index(drop=True)
 
@@ -61,7 +62,7 @@ def validation_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.val{out.suffix}")
 
 
-def export_samples(corpus: "Corpus", out: Path, status: str | None = "train", fmt: str | None = None,
+def export_samples(corpus: "Context", out: Path, status: str | None = "train", fmt: str | None = None,
                    dataset: str | None = None, provenance: bool = False, split: float | None = None,
                    seed: int = 0) -> dict:
     """Export samples of one status (``None`` = all) to ``out``; returns what was written.

@@ -24,13 +24,14 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .queries import canonical_prompts
 from .errors import CuratorError
 from .items import Provenance, SampleRecord, add_samples
 from .llm import ChatRequest, LLMConfig, RunSummary, parse_json_object, run_journaled
 from .text import normalise, word_count
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 REFUSAL = re.compile(r"\b(I'?m sorry|I am sorry|as an AI|I cannot|I can'?t (help|assist|comply)|"
                      r"I'?m unable to|I am unable to)\b", re.I)
@@ -38,7 +39,7 @@ REWRITE_FACTOR = 3
 RETRY_SEED_STEP = 1_000_003
 
 
-def load_template(corpus: "Corpus | None", name: str) -> string.Template:
+def load_template(corpus: "Context | None", name: str) -> string.Template:
     """The user's copy in <corpus>/llm_templates/NAME.txt, else the packaged one."""
     if corpus is not None:
         user = Path(corpus.root) / "llm_templates" / f"{name}.txt"
@@ -62,7 +63,7 @@ class PickedPrompt:
     cluster: int | None
 
 
-def pick_prompts(corpus: "Corpus", clusters: list[int] | None = None, gaps: bool = False,
+def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: bool = False,
                  per_cluster: int = 5, prompts_file: Path | None = None, target: str | None = None,
                  seed: int = 0) -> list[PickedPrompt]:
     """Prompts to generate for: from a file, from named clusters, or from the coverage gaps.
@@ -93,7 +94,7 @@ def pick_prompts(corpus: "Corpus", clusters: list[int] | None = None, gaps: bool
     cluster_of = assignments(corpus)
     training = {r[0] for r in corpus.store.query(
         "SELECT DISTINCT item_id FROM provenance WHERE item_kind='prompt' AND role != 'target'")}
-    rows = corpus.store.query("SELECT id, text FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+    rows = canonical_prompts(corpus)
     rng = random.Random(seed)
     picked = []
     for c in clusters:
@@ -153,7 +154,7 @@ class GenerateResult:
     plan: dict = field(default_factory=dict)
 
 
-def build_requests(corpus: "Corpus", picks: list[PickedPrompt], opts: GenerateOptions, round_no: int = 0,
+def build_requests(corpus: "Context", picks: list[PickedPrompt], opts: GenerateOptions, round_no: int = 0,
                    two_stage: bool = False) -> list[ChatRequest]:
     tpl = load_template(corpus, "original" if two_stage else "generate")
     reqs = []
@@ -180,7 +181,7 @@ def plan(requests: list[ChatRequest], cfg: LLMConfig, opts: GenerateOptions) -> 
             "price_known": price is not None}
 
 
-async def generate(corpus: "Corpus", picks: list[PickedPrompt], cfg: LLMConfig, opts: GenerateOptions,
+async def generate(corpus: "Context", picks: list[PickedPrompt], cfg: LLMConfig, opts: GenerateOptions,
                    max_cost: float | None = None) -> GenerateResult:
     """Run the synthesis (one- or two-stage) with bounded retries of invalid answers."""
     two_stage = opts.rewrite_model is not None

@@ -25,7 +25,7 @@ from .items import PromptRecord, Provenance, SampleRecord, add_prediction, add_p
 from .store import dumps, utcnow
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 FIELDS = ("original_text", "rewrite_prompt", "rewritten_text", "prediction")
 ROLES = ("samples", "prompts", "target")
@@ -347,7 +347,7 @@ def _unknown_layout(path: Path, columns: list[str], need: str) -> CuratorError:
 
 
 # -- landing ------------------------------------------------------------------------------------
-def ingest_file(corpus: "Corpus", path: Path, dataset: str | None = None, role: str | None = None,
+def ingest_file(corpus: "Context", path: Path, dataset: str | None = None, role: str | None = None,
                 mapping: dict[str, str] | list[str] | None = None, origin: str = "public",
                 status: str | None = None, predictor: str | None = None) -> IngestSummary:
     """Ingest one file in one transaction and return its summary.

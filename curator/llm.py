@@ -33,22 +33,21 @@ import asyncio
 import hashlib
 import json
 import os
-import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import CuratorError
+from .net import RETRYABLE_STATUSES, RetryPolicy, describe_network_error, parse_retry_after
 from .store import dumps, utcnow
 from .tokens import count_message_tokens
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from .workspace import Corpus
+    from .context import Context
 
-RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 RATE_WINDOW = 60.0  # seconds of the rolling RPM/TPM window (tests shorten it)
 
 
@@ -66,16 +65,9 @@ class LLMConfig:
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
-    def from_corpus(cls, corpus: "Corpus", **overrides: Any) -> "LLMConfig":
-        """curator.toml [llm] values, then ``CURATOR_BASE_URL``/``CURATOR_MODEL``, then overrides."""
-        section = dict(corpus.config.get("llm", {}))
-        values = {k: section[k] for k in ("base_url", "model", "api_key_env", "concurrency", "rpm", "tpm",
-                                          "timeout", "max_retries", "json_mode") if k in section}
-        values["prices"] = section.get("prices", {})
-        if os.environ.get("CURATOR_BASE_URL"):
-            values["base_url"] = os.environ["CURATOR_BASE_URL"]
-        if os.environ.get("CURATOR_MODEL"):
-            values["model"] = os.environ["CURATOR_MODEL"]
+    def from_corpus(cls, corpus: "Context", **overrides: Any) -> "LLMConfig":
+        """The corpus settings' [llm] values (file < environment), then the non-None overrides."""
+        values = corpus.settings.section("llm")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -172,18 +164,7 @@ class CallFailed(Exception):
 
 
 def _retry_after(headers) -> float | None:
-    value = headers.get("retry-after") if headers is not None else None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+    return parse_retry_after(headers.get("retry-after")) if headers is not None else None
 
 
 async def _call(client, cfg: LLMConfig, req: ChatRequest, state: dict, summary: RunSummary,
@@ -216,26 +197,24 @@ async def _call(client, cfg: LLMConfig, req: ChatRequest, state: dict, summary: 
             if status == 400 and "response_format" in body and "response_format" in resp.text.lower():
                 state["json_ok"] = False  # this server has no JSON mode: ask without it from now on
                 continue
-            if status not in RETRYABLE_STATUS:
+            if status not in RETRYABLE_STATUSES:
                 raise CallFailed(f"http {status}: {resp.text[:120]}" if status in (400, 404, 422) else f"http {status}")
             reason = f"http {status}"
         except httpx.TimeoutException:
             reason = "timeout"
-        except httpx.TransportError:
-            reason = "connection error"
+        except httpx.TransportError as exc:
+            reason = describe_network_error(exc)
         except ValueError as exc:  # a 200 whose body is not JSON
             raise CallFailed("invalid response body (not JSON)") from exc
         if attempt >= cfg.max_retries:
             raise CallFailed(reason)
-        wait = _retry_after(headers)
-        if wait is None:
-            wait = random.uniform(0, min(60.0, 1.0 * 2 ** attempt))
+        wait = RetryPolicy(retries=cfg.max_retries, jitter="full").wait(attempt, _retry_after(headers))
         attempt += 1
         summary.retries += 1
         await sleep(min(wait, 120.0))
 
 
-async def run_journaled(corpus: "Corpus", requests: list[ChatRequest], cfg: LLMConfig, purpose: str,
+async def run_journaled(corpus: "Context", requests: list[ChatRequest], cfg: LLMConfig, purpose: str,
                         handler: Handler, max_cost: float | None = None,
                         progress_label: str | None = None) -> RunSummary:
     """Send every request not yet answered, at most ``cfg.concurrency`` at a time; see module doc."""

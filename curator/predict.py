@@ -13,10 +13,10 @@ from .items import add_prediction
 from .llm import ChatRequest, LLMConfig, RunSummary, parse_json_object, run_journaled
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 
-async def predict(corpus: "Corpus", cfg: LLMConfig, predictor: str | None = None, dataset: str | None = None,
+async def predict(corpus: "Context", cfg: LLMConfig, predictor: str | None = None, dataset: str | None = None,
                   status: str | None = None, limit: int | None = None, max_cost: float | None = None,
                   seed: int = 0) -> tuple[str, RunSummary]:
     predictor = predictor or f"llm:{cfg.model}"

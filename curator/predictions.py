@@ -15,12 +15,12 @@ from .items import add_prediction
 from .text import content_id
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 PRED_COLUMNS = ("predicted_prompt", "prediction", "predicted", "pred", "rewrite_prompt")
 
 
-def add_predictions_file(corpus: "Corpus", path: Path, model_name: str, column: str | None = None) -> dict:
+def add_predictions_file(corpus: "Context", path: Path, model_name: str, column: str | None = None) -> dict:
     """Store the file's predictions under predictor ``model_name``; one transaction."""
     frame, _, _ = read_table(Path(path))
     cols = {c.lower(): c for c in frame.columns}

@@ -21,12 +21,12 @@ import numpy as np
 from .errors import CuratorError
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 DECISIONS = {"accept": "train", "reject": "rejected"}
 
 
-def decide(corpus: "Corpus", sample_ids: Iterable[str], decision: str, reason: str = "",
+def decide(corpus: "Context", sample_ids: Iterable[str], decision: str, reason: str = "",
            command: str = "promote") -> int:
     """Set status train (accept) or rejected (reject); returns how many samples changed."""
     if decision not in DECISIONS:
@@ -50,12 +50,12 @@ def decide(corpus: "Corpus", sample_ids: Iterable[str], decision: str, reason: s
     return changed
 
 
-def log_skip(corpus: "Corpus", sample_id: str) -> None:
+def log_skip(corpus: "Context", sample_id: str) -> None:
     with corpus.store.transaction():
         corpus.store.log_event("review-skip", {}, {"sample_id": sample_id})
 
 
-def undo(corpus: "Corpus", n: int = 1) -> list[str]:
+def undo(corpus: "Context", n: int = 1) -> list[str]:
     """Revert the last ``n`` decisions (and skips) not yet undone; returns the sample ids restored."""
     restored = []
     with corpus.store.transaction() as conn:
@@ -73,7 +73,7 @@ def undo(corpus: "Corpus", n: int = 1) -> list[str]:
     return restored
 
 
-def skipped(corpus: "Corpus") -> set[str]:
+def skipped(corpus: "Context") -> set[str]:
     return {json.loads(s)["sample_id"] for (eid, s) in corpus.store.query(
         "SELECT id, summary FROM events WHERE command = 'review-skip' AND id NOT IN "
         "(SELECT CAST(json_extract(args, '$.event') AS INTEGER) FROM events WHERE command = 'undo')")}
@@ -102,7 +102,7 @@ def read_ids(path: Path) -> list[str]:
     return lines
 
 
-def promote(corpus: "Corpus", min_score: float | None = None, top: int | None = None,
+def promote(corpus: "Context", min_score: float | None = None, top: int | None = None,
             dataset: str | None = None, ids: Sequence[str] | None = None, predictor: str | None = None,
             metric_model: str | None = None, reason: str = "") -> dict:
     """Promote the best-scoring samples (or the given ids) to status train.
@@ -130,7 +130,7 @@ def promote(corpus: "Corpus", min_score: float | None = None, top: int | None = 
 
 
 # -- split --------------------------------------------------------------------------------------
-def prompt_groups(corpus: "Corpus", prompt_ids: Sequence[str | None],
+def prompt_groups(corpus: "Context", prompt_ids: Sequence[str | None],
                   sample_ids: Sequence[str] | None = None) -> list[str]:
     """Group key per sample prompt: the root of its duplicate_of chain, so paraphrases marked by
     dedup share a key and never straddle train and validation. A sample without a prompt is a
@@ -187,7 +187,7 @@ def has_terminal() -> bool:
         return False
 
 
-def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | None = None,
+def run_review(corpus: "Context", min_score: float | None = None, dataset: str | None = None,
                getkey: Callable[[], str] | None = None, metric_model: str | None = None) -> dict:
     """The terminal review loop: a/r/s/u/q. Returns counts of what was decided this session.
 
@@ -245,7 +245,7 @@ def run_review(corpus: "Corpus", min_score: float | None = None, dataset: str | 
     return counts
 
 
-def decisions(corpus: "Corpus") -> list[dict]:
+def decisions(corpus: "Context") -> list[dict]:
     return [dict(at=r["at"], **json.loads(r["summary"]), **json.loads(r["args"])) for r in corpus.store.query(
         "SELECT at, args, summary FROM events WHERE command = 'decision' ORDER BY id")]
 

@@ -25,7 +25,7 @@ from .errors import CuratorError
 from .store import utcnow
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 COMPETITION_MODEL = "sentence-transformers/sentence-t5-base"
 MEAN_PROMPT = "Improve this text."
@@ -69,7 +69,7 @@ def metric_encoder(name: str | None) -> Callable[[list[str]], np.ndarray]:
 
 
 def scs(pred_texts: Sequence[str], truth_texts: Sequence[str], model: str | None = COMPETITION_MODEL,
-        corpus: "Corpus | None" = None, progress: bool = False) -> np.ndarray:
+        corpus: "Context | None" = None, progress: bool = False) -> np.ndarray:
     """Per-pair SCS of predicted vs true prompts (``.mean()`` is the competition score).
 
     With a ``corpus`` the embeddings come from (and go to) its cache; without one the model is
@@ -114,7 +114,7 @@ class ScoreReport:
         return dict(self.__dict__)
 
 
-def score_predictions(corpus: "Corpus", dataset: str | None = None, predictor: str | None = None,
+def score_predictions(corpus: "Context", dataset: str | None = None, predictor: str | None = None,
                       metric_model: str | None = None, baseline: str = MEAN_PROMPT,
                       show: int = 5) -> ScoreReport:
     """Score every (sample, predictor) pair not yet scored by ``metric_model``; report all scored."""
@@ -167,7 +167,7 @@ def score_predictions(corpus: "Corpus", dataset: str | None = None, predictor: s
     return report
 
 
-def ranking_metric(corpus: "Corpus", metric_model: str | None = None) -> str | None:
+def ranking_metric(corpus: "Context", metric_model: str | None = None) -> str | None:
     """The metric model whose scores rank candidates: the one asked for; else the configured one
     when it has scores; else the one with the most scores. One model only, so a proxy's scores
     (lower in absolute terms) are never mixed with sentence-t5's in one ranking or threshold."""
@@ -184,7 +184,7 @@ def ranking_metric(corpus: "Corpus", metric_model: str | None = None) -> str | N
     return keys[0] if keys else None
 
 
-def ranked_candidates(corpus: "Corpus", min_score: float | None = None, dataset: str | None = None,
+def ranked_candidates(corpus: "Context", min_score: float | None = None, dataset: str | None = None,
                       predictor: str | None = None, metric_model: str | None = None,
                       statuses: Sequence[str] = ("candidate",)) -> list[dict]:
     """Samples with their best score under one metric model (:func:`ranking_metric`), best first:

@@ -1,4 +1,4 @@
-"""Corpus figures for `curator stats`: counts by origin, dataset and status, length distributions."""
+"""Context figures for `curator stats`: counts by origin, dataset and status, length distributions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from .text import word_count
 
 if TYPE_CHECKING:
-    from .workspace import Corpus
+    from .context import Context
 
 
 def length_summary(lengths: list[int]) -> dict[str, float]:
@@ -30,7 +30,7 @@ def token_summary(prompt_texts: list[str], sample_rows) -> dict[str, Any]:
             "sample_texts": sum(count_tokens(r[0]) + count_tokens(r[1]) for r in sample_rows)}
 
 
-def corpus_stats(corpus: "Corpus") -> dict[str, Any]:
+def corpus_stats(corpus: "Context") -> dict[str, Any]:
     db = corpus.store
 
     def grouped(sql: str) -> dict[str, int]:

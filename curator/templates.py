@@ -38,7 +38,7 @@ from .placeholders import normalise_placeholders
 
 if TYPE_CHECKING:
     from .items import AddResult
-    from .workspace import Corpus
+    from .context import Context
 
 __all__ = [
     "Slot", "Template", "Vocabulary", "Part", "Conflicts", "Library", "Expansion", "Combination",
@@ -775,7 +775,7 @@ def _file_label(library: Library, path: Path) -> str:
     return path.name
 
 
-def store_expansions(corpus: "Corpus", library: Library, expansions: Iterable[Expansion]) -> "AddResult":
+def store_expansions(corpus: "Context", library: Library, expansions: Iterable[Expansion]) -> "AddResult":
     """Write expansions as prompts (origin=template) with provenance, in the caller's transaction."""
     from .items import PromptRecord, Provenance, add_prompts
 
@@ -788,7 +788,7 @@ def store_expansions(corpus: "Corpus", library: Library, expansions: Iterable[Ex
     return add_prompts(corpus.store.conn, records)
 
 
-def store_combinations(corpus: "Corpus", library: Library, combos: Iterable[Combination],
+def store_combinations(corpus: "Context", library: Library, combos: Iterable[Combination],
                        seed: int = 0) -> "AddResult":
     """Write combined prompts (origin=combined, category=multi) with provenance."""
     from .items import PromptRecord, Provenance, add_prompts

@@ -28,7 +28,7 @@ def gcorpus(tmp_path):
     c = Corpus.init(tmp_path / "corpus")
     path = c.root / "curator.toml"
     path.write_text(path.read_text().replace("[llm.prices]\n", "[llm.prices]\n" + PRICE_LINE))
-    c._config = None
+    c._settings = None
     yield c
     c.close()
 

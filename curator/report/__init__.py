@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..queries import canonical_prompts
 from ..store import utcnow
 
 if TYPE_CHECKING:
     from ..coverage import Coverage
-    from ..workspace import Corpus
+    from ..context import Context
 
 MAP_SAMPLE = 5000
 
@@ -40,7 +41,7 @@ def _jsonable(v):
     raise TypeError(type(v))
 
 
-def map_points(corpus: "Corpus", model: str | None = None, limit: int = MAP_SAMPLE) -> dict:
+def map_points(corpus: "Context", model: str | None = None, limit: int = MAP_SAMPLE) -> dict:
     """2-D PCA projection of canonical prompts with their cluster and (escaped) text."""
     from sklearn.decomposition import PCA
 
@@ -48,7 +49,7 @@ def map_points(corpus: "Corpus", model: str | None = None, limit: int = MAP_SAMP
     from ..embed import embed_texts
 
     cluster_of = assignments(corpus)
-    rows = [r for r in corpus.store.query("SELECT id, text FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+    rows = [r for r in canonical_prompts(corpus)
             if r["id"] in cluster_of]
     if len(rows) > limit:
         rng = np.random.default_rng(0)
@@ -62,7 +63,7 @@ def map_points(corpus: "Corpus", model: str | None = None, limit: int = MAP_SAMP
             "text": [html.escape(r["text"][:200]) for r in rows]}
 
 
-def render_report(corpus: "Corpus", coverage: "Coverage", out: Path, model: str | None = None) -> Path:
+def render_report(corpus: "Context", coverage: "Coverage", out: Path, model: str | None = None) -> Path:
     """Write the report to ``out`` (atomically) and return its path."""
     import jinja2
     import plotly.offline

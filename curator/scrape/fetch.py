@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import email.utils
 import hashlib
-import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ import httpx
 from protego import Protego
 
 from .. import __version__
+from ..net import RetryPolicy, describe_network_error, parse_retry_after  # noqa: F401 (re-exported)
 from .cache import CacheEntry, HttpCache
 
 DEFAULT_USER_AGENT = (f"curator/{__version__} (prompt-recovery dataset builder; "
@@ -38,7 +37,6 @@ DEFAULT_USER_AGENT = (f"curator/{__version__} (prompt-recovery dataset builder; 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 LIST_TYPES = ("text/csv", "text/plain", "text/tab-separated-values", "application/json",
               "application/x-ndjson", "application/jsonl", "application/octet-stream")
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
@@ -142,6 +140,8 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         self.cache = cache
         s = self.settings
+        self.policy = RetryPolicy(retries=s.retries, base=s.backoff, cap=s.max_backoff,
+                                  max_retry_after=s.max_retry_after)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate",
                      "Accept": "text/html,application/xhtml+xml,text/csv,application/json;q=0.9,*/*;q=0.5"},
@@ -287,12 +287,12 @@ class Fetcher:
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
                 last = f"timeout ({type(exc).__name__})"
             except httpx.TransportError as exc:
-                last = f"connection error ({type(exc).__name__}: {exc})"
+                last = describe_network_error(exc)
             except httpx.HTTPError as exc:
                 result.error = f"HTTP error ({type(exc).__name__}: {exc})"
                 return None
             else:
-                if raw.status not in RETRY_STATUSES:
+                if not self.policy.retryable(raw.status):
                     return raw
                 result.status = raw.status
                 last = f"HTTP {raw.status}"
@@ -307,9 +307,7 @@ class Fetcher:
                     result.notes.append(f"HTTP {raw.status}: waited Retry-After {retry_after:g}s")
             if attempt == s.retries:
                 break
-            if wait is None:
-                wait = min(s.max_backoff, s.backoff * 2 ** attempt) * random.uniform(0.5, 1.5)
-            await asyncio.sleep(wait)
+            await asyncio.sleep(self.policy.wait(attempt, wait))
         result.error = f"{last} after {result.attempts} attempts"
         return None
 
@@ -443,22 +441,6 @@ def _from_cache(result: FetchResult, entry: CacheEntry, body: bytes, outcome: st
     result.not_modified = outcome == "not-modified"
     result.outcome = outcome
     return result
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)

@@ -79,7 +79,8 @@ class ScrapeSummary:
 
 def settings_for(corpus, **overrides) -> FetchSettings:
     """FetchSettings from ``[scrape]`` in curator.toml, then overrides."""
-    return FetchSettings.from_config(dict(corpus.config.get("scrape", {}) or {}), **overrides)
+    return FetchSettings.from_config({k: v for k, v in corpus.settings.section("scrape").items() if v is not None},
+                                      **overrides)
 
 
 def scrape(corpus, sources: list[Source], *, settings: FetchSettings | None = None, max_pages: int | None = None,

@@ -1,0 +1,88 @@
+"""The queries every stage shares, written once: canonical prompts, training vs target items,
+and the DataFrame readers behind ``Corpus.prompts()`` / ``Corpus.samples()``.
+
+"Canonical" = not marked a duplicate by dedup. "Target" = anything ingested with role target
+(a prompt can be both a training prompt and a target prompt when the same text arrives from two
+files; provenance roles tell them apart).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .context import Context
+
+STATUSES = ("candidate", "train", "rejected", "target")
+
+CANONICAL_PROMPTS_SQL = "SELECT id, text FROM prompts WHERE duplicate_of IS NULL ORDER BY id"
+TARGET_PROMPT_IDS_SQL = ("SELECT DISTINCT item_id FROM provenance WHERE item_kind = 'prompt' AND role = 'target' "
+                         "UNION SELECT prompt_id FROM samples WHERE status = 'target' AND prompt_id IS NOT NULL")
+
+
+def canonical_prompts(ctx: Context, columns: str = "id, text") -> list:
+    """Prompts not marked duplicates, ordered by id (stable across runs)."""
+    return ctx.store.query(f"SELECT {columns} FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+
+
+def target_prompt_ids(ctx: Context) -> set[str]:
+    """Ids of prompts that belong to a target set (a target prompt list or target samples)."""
+    return {r[0] for r in ctx.store.query(TARGET_PROMPT_IDS_SQL)}
+
+
+def prompts_frame(ctx: Context, origin: str | None = None, dataset: str | None = None,
+                  canonical: bool | None = None, contains: str | None = None,
+                  limit: int | None = None) -> pd.DataFrame:
+    """Prompts as a DataFrame. ``canonical=True`` keeps only those not marked duplicates."""
+    where, params = [], []
+    if origin:
+        where.append("p.origin = ?")
+        params.append(origin)
+    if dataset:
+        where.append("p.id IN (SELECT item_id FROM provenance WHERE item_kind='prompt' AND dataset = ?)")
+        params.append(dataset)
+    if canonical is True:
+        where.append("p.duplicate_of IS NULL")
+    elif canonical is False:
+        where.append("p.duplicate_of IS NOT NULL")
+    if contains:
+        where.append("p.text LIKE ?")
+        params.append(f"%{contains}%")
+    sql = "SELECT p.* FROM prompts p"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY p.created_at, p.id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return pd.read_sql_query(sql, ctx.store.conn, params=params)
+
+
+def samples_frame(ctx: Context, status: str | None = None, dataset: str | None = None,
+                  origin: str | None = None, contains: str | None = None,
+                  limit: int | None = None) -> pd.DataFrame:
+    """Samples as a DataFrame, in the order they were added."""
+    where, params = [], []
+    for col, value in (("status", status), ("dataset", dataset), ("origin", origin)):
+        if value:
+            where.append(f"s.{col} = ?")
+            params.append(value)
+    if contains:
+        where.append("(s.rewrite_prompt LIKE ? OR s.original_text LIKE ?)")
+        params += [f"%{contains}%"] * 2
+    sql = "SELECT s.* FROM samples s"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY s.created_at, s.rowid"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return pd.read_sql_query(sql, ctx.store.conn, params=params)
+
+
+def predictions_frame(ctx: Context, predictor: str | None = None) -> pd.DataFrame:
+    sql = "SELECT * FROM predictions"
+    params: list[Any] = []
+    if predictor:
+        sql += " WHERE predictor = ?"
+        params.append(predictor)
+    return pd.read_sql_query(sql + " ORDER BY sample_id, predictor", ctx.store.conn, params=params)
