@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -22,11 +23,34 @@ from .console import console, print_json
 from .errors import CuratorError
 from .export import FORMATS
 from .ingest import ROLES
+from .queries import STATUSES
 from .workspace import Corpus
 
 
 class CuratorGroup(click.Group):
-    """Turns CuratorError into a one-line message and its exit code; no tracebacks for bad input."""
+    """Turns CuratorError into a one-line message and its exit code; no tracebacks for bad input.
+
+    Exit codes: 0 done · 1 some remote work failed for good · 2 bad usage, input or configuration
+    · 130 interrupted. A usage error (a typo in a flag or a value out of range) is one line too,
+    not click's three-line usage block, so scripts and people read the same thing.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "curator"
+            click.echo(f"error: {where}: {exc.format_message()} (see `{where} --help`)", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("interrupted: what was committed is kept; run the command again to resume", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -105,6 +129,24 @@ def ingest(ctx, paths, dataset, role, mapping, origin, status, predictor, as_jso
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
+def config(ctx, as_json) -> None:
+    """The effective settings and where each value came from (default, curator.toml, env, flag)."""
+    rows = open_corpus(ctx).config()
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="settings (defaults < curator.toml < environment < flags)", title_justify="left")
+    for col in ("key", "value", "from"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["key"], escape(repr(r["value"]) if not isinstance(r["value"], str) else r["value"]),
+                      r["origin"])
+    console.print(table)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
 def stats(ctx, as_json) -> None:
     """Counts by origin, dataset and status; text lengths in words."""
     data = open_corpus(ctx).stats()
@@ -158,7 +200,7 @@ def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
 @click.option("--dataset", help="Only prompts seen in this dataset.")
 @click.option("--canonical/--duplicates", default=None, help="Only canonical prompts, or only duplicates.")
 @click.option("--contains", help="Substring filter (case-insensitive).")
-@click.option("--limit", type=int, default=50, show_default=True, help="At most N rows (0 = all).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N rows (0 = all).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def prompts(ctx, origin, dataset, canonical, contains, limit, as_json) -> None:
@@ -169,11 +211,11 @@ def prompts(ctx, origin, dataset, canonical, contains, limit, as_json) -> None:
 
 
 @main.command()
-@click.option("--status", type=click.Choice(["candidate", "train", "rejected", "target"]))
+@click.option("--status", type=click.Choice(STATUSES))
 @click.option("--dataset")
 @click.option("--origin")
 @click.option("--contains", help="Substring of the prompt or the original text.")
-@click.option("--limit", type=int, default=50, show_default=True, help="At most N rows (0 = all).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N rows (0 = all).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def samples(ctx, status, dataset, origin, contains, limit, as_json) -> None:
@@ -185,11 +227,13 @@ def samples(ctx, status, dataset, origin, contains, limit, as_json) -> None:
 
 @main.command()
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
-@click.option("--status", default="train", show_default=True, help="Samples of this status ('all' for every one).")
+@click.option("--status", default="train", show_default=True, type=click.Choice(STATUSES + ("all",)),
+              help="Samples of this status ('all' for every one).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file extension.")
 @click.option("--dataset", help="Only this dataset.")
 @click.option("--provenance", is_flag=True, help="Add dataset, origin, status, model, prompt_id columns.")
-@click.option("--split", type=float, help="Hold out this fraction as OUT.val.EXT, split by prompt.")
+@click.option("--split", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Hold out this fraction as OUT.val.EXT, split by prompt.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
 @click.pass_context
 def export(ctx, out, status, fmt, dataset, provenance, split, seed) -> None:

@@ -33,9 +33,35 @@ def export_frame(corpus: "Context", status: str | None = "train", dataset: str |
     return frame[cols].reset_index(drop=True)
 
 
+EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def format_of(out: Path) -> str:
+    """The format named by the file extension; an unknown one is refused rather than written as CSV."""
+    fmt = EXTENSIONS.get(out.suffix.lower())
+    if fmt is None:
+        raise CuratorError(f"{out}: unknown extension {out.suffix or '(none)'!r}; use "
+                           f"{', '.join(EXTENSIONS)} or give --format ({', '.join(FORMATS)})")
+    return fmt
+
+
+def check_export(out: Path, status: str | None, fmt: str | None, split: float | None) -> None:
+    """Refuse a typo before anything is read or written (``--status trian`` used to export 0 rows)."""
+    from .queries import STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise CuratorError(f"--status {status}: must be one of {', '.join(STATUSES)} or all")
+    if fmt is not None and fmt not in FORMATS:
+        raise CuratorError(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
+    if fmt is None:
+        format_of(out)
+    if split is not None and not 0 < split < 1:
+        raise CuratorError(f"--split {split}: must be a fraction between 0 and 1 (e.g. 0.1)")
+
+
 def write_frame(frame: pd.DataFrame, out: Path, fmt: str | None = None) -> str:
     """Write atomically (temp file + rename): a crash never leaves half a training file."""
-    fmt = fmt or {".parquet": "parquet", ".jsonl": "jsonl", ".csv": "csv"}.get(out.suffix.lower(), "csv")
+    fmt = fmt or format_of(out)
     if fmt not in FORMATS:
         raise CuratorError(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +96,7 @@ def export_samples(corpus: "Context", out: Path, status: str | None = "train", f
     ``split``: hold out that fraction as ``<out stem>.val<suffix>``, split by prompt (the root of
     each prompt's duplicate_of chain) so a prompt and its paraphrases sit on one side only.
     """
+    check_export(out, status, fmt, split)
     frame = export_frame(corpus, status, dataset, provenance=True)
     summary = {"out": str(out), "status": status}
     if split:

@@ -40,6 +40,10 @@ class Corpus(Context):
     def predictions(self, predictor: str | None = None) -> pd.DataFrame:
         return predictions_frame(self, predictor)
 
+    def config(self) -> list[dict[str, Any]]:
+        """The effective settings with where each came from (``curator config``)."""
+        return self.settings.rows()
+
     # -- writing ----------------------------------------------------------------------------
     def ingest(self, paths: str | os.PathLike | Iterable[str | os.PathLike], **options: Any):
         """Ingest files; see :func:`curator.ingest.ingest_file` for the options. Returns summaries."""
@@ -60,12 +64,33 @@ class Corpus(Context):
         return export_samples(self, Path(out), **options)
 
     # -- the later stages, for notebook users (each is a thin call into its module) ------------
-    def expand(self, max_per_template: int = 25, seed: int = 0):
-        """Expand this corpus's templates × vocabularies into prompts (origin=template)."""
-        from .templates import expand, load_library, store_expansions
+    def expand(self, *, seed: int = 0, max_per_template: int = 25, templates=(), vocab=(), categories=None,
+               scraped: bool = False, dry_run: bool = False, show: int = 0):
+        """Expand this corpus's templates × vocabularies into prompts (origin=template), like ``curator expand``."""
+        from .expand import expand
 
-        library = load_library(self.root)
-        return store_expansions(self, library, expand(library, max_per_template, seed))
+        return expand(self, seed=seed, max_per_template=max_per_template, templates=templates, vocab=vocab,
+                      categories=categories, scraped=scraped, dry_run=dry_run, show=show)
+
+    def combine(self, *, k: int = 2, n: int = 100, seed: int = 0, categories=None, templates=(), vocab=(),
+                dry_run: bool = False, show: int = 0):
+        """Multi-instruction prompts (origin=combined), like ``curator combine``."""
+        from .expand import combine
+
+        return combine(self, k=k, n=n, seed=seed, categories=categories, templates=templates, vocab=vocab,
+                       dry_run=dry_run, show=show)
+
+    def add_predictions(self, path: str | os.PathLike, model_name: str, column: str | None = None) -> dict:
+        """Import predictions from a file, like ``curator predictions add``."""
+        from .predictions import add_predictions_file
+
+        return add_predictions_file(self, Path(path), model_name, column)
+
+    def undo(self, n: int = 1) -> list[str]:
+        """Revert the last ``n`` review/promote/reject decisions, like ``curator undo``."""
+        from .review import undo
+
+        return undo(self, n)
 
     def embed(self, model: str | None = None, batch_size: int = 64) -> dict[str, int]:
         from .embed import embed_corpus

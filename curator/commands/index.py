@@ -39,7 +39,7 @@ def embed(ctx, model, batch_size, as_json):
 
 
 @click.command()
-@click.option("--threshold", type=float, help="Cosine similarity at or above which prompts are duplicates "
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), help="Cosine similarity at or above which prompts are duplicates "
               "(default: curator.toml [dedup].threshold, else 0.9).")
 @_model_option
 @click.option("--dry-run", is_flag=True, help="Show the groups that would form; change nothing.")
@@ -60,7 +60,7 @@ def dedup(ctx, threshold, model, dry_run, undo, show, as_json):
             console.print("nothing to undo" if result is None else
                           f"undid dedup run {result['run']}: {result['restored']} prompts canonical again")
         return
-    threshold = threshold if threshold is not None else corpus.setting("dedup", "threshold", 0.9)
+    threshold = corpus.settings.override("dedup", threshold=threshold).dedup.threshold
     plan = plan_dedup(corpus, threshold, _model(corpus, model))
     run = None if dry_run else apply_dedup(corpus, plan)
     if as_json:

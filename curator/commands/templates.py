@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from .. import expand as stage
 from .. import templates as tpl
-from ..console import console, print_json, progress
-from ..errors import CuratorError
+from ..console import console, print_json
 from .common import open_corpus
 
 _TEMPLATES_HELP = ("Extra template file or directory (.toml, or .txt with one scraped-style prompt a "
@@ -53,64 +53,9 @@ def expand(ctx, seed, max_per_template, templates, vocab, categories, scraped, d
     per prompt, everything else is a seeded sample of the cross product, at most
     --max-per-template per template. Re-running adds only what is new.
     """
-    corpus = open_corpus(ctx)
-    library = _library(corpus, templates, vocab)
-    skipped: Counter[str] = Counter()
-    if scraped:
-        skipped = _add_scraped(corpus, library)
-    cats = _split_categories(categories)
-    chosen = [t for tid, t in sorted(library.templates.items()) if not cats or t.category in cats]
-    if not chosen:
-        raise CuratorError(f"no templates found in {corpus.root / 'templates'}"
-                           + (f" for categories {cats}" if cats else "")
-                           + "; add templates/*.toml files (the seed set is corpus/templates and corpus/vocab in "
-                           "the curator repository) or pass --templates FILE")
-    expansions: list[tpl.Expansion] = []
-    with progress() as bar:
-        task = bar.add_task("expand", total=len(chosen))
-        for t in chosen:
-            expansions += tpl.expand_template(library, t, max_per_template, seed)
-            bar.advance(task)
-    by_category = Counter(e.template.category for e in expansions)
-    summary = {"templates": len(chosen), "prompts": len(expansions), "seed": seed,
-               "max_per_template": max_per_template, "by_category": dict(sorted(by_category.items())),
-               "new": 0, "existing": 0, "dry_run": dry_run}
-    if scraped:
-        summary["scraped_skipped"] = dict(skipped.most_common())
-    if not dry_run:
-        with corpus.store.transaction():
-            result = tpl.store_expansions(corpus, library, expansions)
-            summary.update(new=result.new, existing=result.existing)
-            corpus.store.log_event("expand", {"seed": seed, "max_per_template": max_per_template,
-                                              "templates": list(templates), "vocab": list(vocab),
-                                              "categories": cats, "scraped": scraped}, summary)
-    _report("expand", summary, [e.text for e in expansions[:show]] if show else [], as_json)
-
-
-def _add_scraped(corpus, library: tpl.Library) -> Counter[str]:
-    """Stored prompts with placeholders become templates; those with unknown slots are counted."""
-    skipped: Counter[str] = Counter()
-    rows = corpus.store.query(
-        "SELECT id, text, category FROM prompts WHERE origin NOT IN ('template', 'combined') "
-        "AND duplicate_of IS NULL AND (text LIKE '%[%' OR text LIKE '%<%' OR text LIKE '%{%')")
-    for row in rows:
-        text = tpl.scraped_template(row["text"])
-        try:
-            segments = tpl.parse(text)
-        except tpl.TemplateSyntaxError:
-            skipped["unparseable"] += 1
-            continue
-        names = tpl.slot_names(segments)
-        if not names:
-            continue
-        missing = [n for n in names if library.vocabulary(n) is None or not library.vocabulary(n).values]
-        if missing:
-            skipped.update(f"{{{n}}}" for n in missing)
-            continue
-        tid = f"prompt:{row['id']}"
-        library.templates[tid] = tpl.Template(tid, row["category"] or "scraped", text,
-                                              Path("store"), 0, segments)
-    return skipped
+    summary = stage.expand(open_corpus(ctx), seed=seed, max_per_template=max_per_template, templates=templates,
+                           vocab=vocab, categories=categories, scraped=scraped, dry_run=dry_run, show=show)
+    _report("expand", summary.as_dict(), as_json)
 
 
 @click.command()
@@ -131,29 +76,13 @@ def combine(ctx, k, n, seed, categories, templates, vocab, dry_run, show, as_jso
     Parts come from [parts.<category>] tables; pairs in the [conflicts] table (shorten vs
     expand, formal vs informal, …) never meet in one prompt.
     """
-    corpus = open_corpus(ctx)
-    library = _library(corpus, templates, vocab)
-    cats = _split_categories(categories)
-    combos: list[tpl.Combination] = []
-    with progress() as bar:
-        task = bar.add_task(f"combine k={k}", total=n)
-        for combo in tpl.combine(library, int(k), n, seed, cats or None):
-            combos.append(combo)
-            bar.advance(task)
-    pairs = Counter(" + ".join(c.categories) for c in combos)
-    summary = {"k": int(k), "requested": n, "prompts": len(combos), "seed": seed,
-               "categories": cats or sorted({p.category for p in library.parts}),
-               "top_category_mixes": dict(pairs.most_common(10)), "new": 0, "existing": 0, "dry_run": dry_run}
-    if not dry_run:
-        with corpus.store.transaction():
-            result = tpl.store_combinations(corpus, library, combos, seed)
-            summary.update(new=result.new, existing=result.existing)
-            corpus.store.log_event("combine", {"k": int(k), "n": n, "seed": seed, "categories": cats,
-                                               "templates": list(templates), "vocab": list(vocab)}, summary)
-    _report("combine", summary, [c.text for c in combos[:show]] if show else [], as_json)
+    summary = stage.combine(open_corpus(ctx), k=int(k), n=n, seed=seed, categories=categories,
+                            templates=templates, vocab=vocab, dry_run=dry_run, show=show)
+    _report("combine", summary.as_dict(), as_json)
 
 
-def _report(what: str, summary: dict, shown: list[str], as_json: bool) -> None:
+def _report(what: str, summary: dict, as_json: bool) -> None:
+    shown = summary.pop("shown", [])
     if as_json:
         print_json({**summary, "shown": shown} if shown else summary)
         return
@@ -168,7 +97,7 @@ def _report(what: str, summary: dict, shown: list[str], as_json: bool) -> None:
         console.print(f"combined {summary['prompts']} of {summary['requested']} requested prompts "
                       f"(k={summary['k']}){written}")
     for text in shown:
-        console.print(f"  • {text}")
+        console.print(f"  • {text}", markup=False)
 
 
 @click.group("templates")
