@@ -19,7 +19,7 @@ from rich.table import Table
 
 from . import __version__
 from .commands.common import open_corpus
-from .console import console, print_json
+from .console import console, data, print_json
 from .errors import CuratorError
 from .export import FORMATS
 from .ingest import ROLES
@@ -191,7 +191,7 @@ def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
     for col in columns:
         table.add_column(col, overflow="fold")
     for rec in frame[columns].itertuples(index=False):
-        table.add_row(*(_short(v) for v in rec))
+        table.add_row(*(data(_short(v)) for v in rec))
     console.print(table)
 
 

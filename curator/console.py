@@ -8,6 +8,8 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
@@ -35,3 +37,19 @@ def print_json(value: Any) -> None:
     """Machine output: JSON on stdout, one document."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+def data(value: object) -> Text:
+    """Untrusted text (prompts, samples, page text, model output) as a renderable that is never
+    read as rich markup and whose control characters are visible: use it for every table cell
+    and line that shows data."""
+    from .text import visible
+
+    return Text(visible("" if value is None else str(value)))
+
+
+def esc(value: object) -> str:
+    """Untrusted text for interpolation inside a markup string: markup escaped, controls visible."""
+    from .text import visible
+
+    return escape(visible("" if value is None else str(value)))

@@ -195,11 +195,9 @@ def run_review(corpus: "Context", min_score: float | None = None, dataset: str |
     on screen is always what a restart would show.
     """
     import click
-    from rich.markup import escape
     from rich.panel import Panel
-    from rich.text import Text
 
-    from .console import console
+    from .console import console, data, esc
     from .score import ranked_candidates, ranking_metric
 
     if getkey is None:
@@ -223,10 +221,10 @@ def run_review(corpus: "Context", min_score: float | None = None, dataset: str |
         console.rule(f"sample {r['id']} · score {r['score']:.3f} ({model}) · {len(queue)} left", style="bold")
         # soft_wrap off: the shared console soft-wraps (long log lines), which would crop a panel
         for title, text in (("original", r["original_text"]), ("rewritten", r["rewritten_text"])):
-            console.print(Panel(Text(clip(text)), title=title, title_align="left"), soft_wrap=False)
-        console.print(f"[bold]true prompt:[/] {escape(r['rewrite_prompt'])}")
-        console.print(f"[bold]prediction ({escape(r['predictor'])}):[/] {escape(r['predicted_prompt'] or '')}")
-        console.print(f"[bold]score:[/] {r['score']:.3f} ({escape(model)})")
+            console.print(Panel(data(clip(text)), title=title, title_align="left"), soft_wrap=False)
+        console.print(f"[bold]true prompt:[/] {esc(r['rewrite_prompt'])}")
+        console.print(f"[bold]prediction ({esc(r['predictor'])}):[/] {esc(r['predicted_prompt'] or '')}")
+        console.print(f"[bold]score:[/] {r['score']:.3f} ({esc(model)})")
         console.print("[a]ccept  [r]eject  [s]kip  [u]ndo  [q]uit ?", markup=False)
         key = getkey().lower()
         reason = f"review: score {r['score']:.3f} ({r['metric_model']})"

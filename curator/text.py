@@ -50,3 +50,19 @@ def word_count(text: str | None) -> int:
     if not text:
         return 0
     return len(_WORD.findall(text))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str | None) -> str:
+    """A text with its control characters made visible (``ESC`` → ``\\x1b``), for terminals.
+
+    Prompts come from the web and from model output: a prompt holding ``ESC[2J`` or an OSC title
+    sequence must be shown, not obeyed. Newlines and tabs are kept; bidirectional overrides are
+    shown too, since they can make a text read differently from what it is.
+    """
+    if text is None:
+        return ""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        str(text))

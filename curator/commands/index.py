@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..console import console, print_json
+from ..console import console, data, esc, print_json
+from ..text import visible
 from .common import open_corpus
 
 
@@ -72,10 +73,10 @@ def dedup(ctx, threshold, model, dry_run, undo, show, as_json):
                   f"{len(plan.groups)} groups, {verb} {plan.duplicates} as duplicates"
                   + ("" if dry_run else f" (run {run}; `curator dedup --undo` reverts)"))
     for g in plan.groups[:show]:
-        console.print(f"[bold]group of {len(g['members'])}[/] — keeps: {g['texts'][g['representative']]}")
+        console.print(f"[bold]group of {len(g['members'])}[/] — keeps: {esc(g['texts'][g['representative']])}")
         for pid in g["members"]:
             if pid != g["representative"]:
-                console.print(f"   ↳ [{g['origins'][pid]}] {g['texts'][pid]}", markup=False)
+                console.print(f"   ↳ [{g['origins'][pid]}] {visible(g['texts'][pid])}", markup=False)
 
 
 @click.command()
@@ -107,7 +108,7 @@ def cluster(ctx, k, seed, model, as_json):
     table.add_column("size", justify="right")
     table.add_column("label")
     for c in sorted(res.sizes, key=lambda c: -res.sizes[c]):
-        table.add_row(str(c), str(res.sizes[c]), res.labels.get(c, ""))
+        table.add_row(str(c), str(res.sizes[c]), data(res.labels.get(c, "")))
     console.print(table)
 
 
@@ -141,7 +142,7 @@ def coverage(ctx, target, model, html_out, as_json):
         bar_t = "█" * int(round(r.train_share * width * 2))
         bar_g = "█" * int(round(r.target_share * width * 2))
         style = "bold red" if r.under_covered else None
-        table.add_row(str(r.cluster), str(r.label)[:40], str(r.prompts), str(r.train_samples),
+        table.add_row(str(r.cluster), data(str(r.label)[:40]), str(r.prompts), str(r.train_samples),
                       str(r.target_prompts), f"{r.train_share:.3f}", f"{r.target_share:.3f}", f"{r.gap:+.3f}",
                       f"[green]{bar_t[:width]:<{width}}[/] [magenta]{bar_g[:width]}[/]", style=style)
     console.print(table)

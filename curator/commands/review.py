@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..console import console, print_json
+from ..console import console, data, print_json
 from .common import open_corpus
 
 
@@ -69,7 +69,7 @@ def score(ctx, dataset, predictor, metric_model, baseline, show, as_json):
         for col in ("score", "sample", "true prompt", "prediction"):
             table.add_column(col, overflow="fold")
         for it in items:
-            table.add_row(f"{it['score']:.3f}", it["sample_id"], it["truth"][:80], it["prediction"][:80])
+            table.add_row(f"{it['score']:.3f}", it["sample_id"], data(it["truth"][:80]), data(it["prediction"][:80]))
         console.print(table)
 
 

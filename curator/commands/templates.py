@@ -16,6 +16,7 @@ from rich.table import Table
 from .. import expand as stage
 from .. import templates as tpl
 from ..console import console, print_json
+from ..text import visible
 from .common import open_corpus
 
 _TEMPLATES_HELP = ("Extra template file or directory (.toml, or .txt with one scraped-style prompt a "
@@ -97,7 +98,7 @@ def _report(what: str, summary: dict, as_json: bool) -> None:
         console.print(f"combined {summary['prompts']} of {summary['requested']} requested prompts "
                       f"(k={summary['k']}){written}")
     for text in shown:
-        console.print(f"  • {text}", markup=False)
+        console.print(f"  • {visible(text)}", markup=False)
 
 
 @click.group("templates")
