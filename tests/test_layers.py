@@ -1,0 +1,19 @@
+"""The layers hold: no import circle (type-only imports included), no stage importing the facade
+or the click layer, no module far over ~400 lines."""
+
+import importlib.util
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("check_layers", REPO / "scripts" / "check_layers.py")
+check_layers = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_layers)
+
+
+def test_no_circle_and_no_stage_above_its_layer():
+    assert check_layers.problems() == []
+
+
+def test_the_checker_sees_a_circle():
+    assert check_layers.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
