@@ -64,7 +64,7 @@ class Corpus(Context):
         """Expand this corpus's templates × vocabularies into prompts (origin=template)."""
         from .templates import expand, load_library, store_expansions
 
-        library = load_library(self.root)
+        library = load_library(self.root, seed=self.settings.get("templates", "seed"))
         return store_expansions(self, library, expand(library, max_per_template, seed))
 
     def embed(self, model: str | None = None, batch_size: int = 64) -> dict[str, int]:

@@ -24,8 +24,8 @@ _VOCAB_HELP = "Extra vocabulary file or directory (.toml, or .json lists named b
 
 
 def _library(corpus, templates: tuple[str, ...], vocab: tuple[str, ...]) -> tpl.Library:
-    library = tpl.load_library(corpus.root, [Path(p) for p in templates], [Path(p) for p in vocab])
-    return library
+    return tpl.load_library(corpus.root, [Path(p) for p in templates], [Path(p) for p in vocab],
+                            seed=corpus.settings.get("templates", "seed"))
 
 
 def _split_categories(values: tuple[str, ...]) -> list[str]:
@@ -63,8 +63,8 @@ def expand(ctx, seed, max_per_template, templates, vocab, categories, scraped, d
     if not chosen:
         raise CuratorError(f"no templates found in {corpus.root / 'templates'}"
                            + (f" for categories {cats}" if cats else "")
-                           + "; add templates/*.toml files (the seed set is corpus/templates and corpus/vocab in "
-                           "the curator repository) or pass --templates FILE")
+                           + "; add templates/*.toml files, pass --templates FILE, or set [templates] seed = true "
+                           "in curator.toml to use the seed set shipped with curator")
     expansions: list[tpl.Expansion] = []
     with progress() as bar:
         task = bar.add_task("expand", total=len(chosen))
@@ -214,7 +214,8 @@ def list_templates(ctx, categories, templates, vocab, max_per_template, as_json)
 def list_vocab(ctx, vocab, as_json) -> None:
     """Vocabularies: name, size, sampled or crossed, aliases, files."""
     corpus = open_corpus(ctx)
-    library = tpl.load_library(corpus.root, (), [Path(p) for p in vocab], validate_all=False)
+    library = tpl.load_library(corpus.root, (), [Path(p) for p in vocab], validate_all=False,
+                               seed=corpus.settings.get("templates", "seed"))
     rows = [{"name": v.name, "size": len(v.values), "sampled": v.sampled, "aliases": v.aliases,
              "files": [str(f) for f in v.files], "examples": v.values[:4]}
             for _, v in sorted(library.vocab.items())]
