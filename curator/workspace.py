@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -41,13 +41,22 @@ class Corpus(Context):
         return predictions_frame(self, predictor)
 
     # -- writing ----------------------------------------------------------------------------
-    def ingest(self, paths: str | os.PathLike | Iterable[str | os.PathLike], **options: Any):
-        """Ingest files; see :func:`curator.ingest.ingest_file` for the options. Returns summaries."""
-        from .ingest import ingest_file
+    def ingest(self, source: Any, **options: Any):
+        """Ingest files or an in-memory table; returns a list of summaries (one per file/table).
 
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        return [ingest_file(self, Path(p), **options) for p in paths]
+        ``source``: a path, a list of paths, a pandas DataFrame, a list of dicts (rows), or a
+        Hugging Face ``datasets.Dataset``; tables go through the same column mapping and checks
+        as files (:func:`curator.ingest.ingest_table`, ``name=`` labels them in provenance).
+        Options: see :func:`curator.ingest.ingest_file`.
+        """
+        from .ingest import ingest_file, ingest_table
+
+        if isinstance(source, (str, os.PathLike)):
+            return [ingest_file(self, Path(source), **options)]
+        if isinstance(source, (list, tuple)) and source and all(isinstance(p, (str, os.PathLike)) for p in source) \
+                and not isinstance(source[0], dict):
+            return [ingest_file(self, Path(p), **options) for p in source]
+        return [ingest_table(self, source, **options)]
 
     def stats(self) -> dict[str, Any]:
         from .stats import corpus_stats
