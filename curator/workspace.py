@@ -108,8 +108,49 @@ class Corpus(Context):
 
         return score_predictions(self, metric_model=metric_model, **options)
 
-    def promote(self, **options: Any) -> dict:
+    # -- review from a notebook: the review screen's queue, and its decisions ---------------
+    def candidates(self, min_score: float | None = None, dataset: str | None = None,
+                   predictor: str | None = None, metric_model: str | None = None, limit: int | None = None,
+                   include_skipped: bool = False) -> pd.DataFrame:
+        """The review queue as a ranked DataFrame (best first), like ``curator review`` shows it."""
+        from .review import candidates
+
+        return candidates(self, min_score, dataset, predictor, metric_model, limit, include_skipped)
+
+    def promote(self, ids: Any = None, *, reason: str = "", **options: Any) -> dict:
+        """Promote samples to training data: explicit ``ids`` (a list, a Series, or rows of
+        :meth:`candidates`), or the best by ``min_score=`` / ``top=`` like ``curator promote``.
+        Each change is one ``decision`` event with its reason, as on the review screen."""
         from .review import promote
 
-        return promote(self, **options)
+        if ids is not None:
+            options["ids"] = sample_ids(ids)
+            reason = reason or "notebook: chosen from candidates()"
+        return promote(self, reason=reason, **options)
 
+    def reject(self, ids: Any, reason: str = "") -> dict:
+        """Reject samples (status rejected, never deleted), recorded like ``curator reject``."""
+        from .review import decide
+
+        chosen = sample_ids(ids)
+        n = decide(self, chosen, "reject", reason or "notebook: rejected from candidates()", command="reject")
+        return {"selected": len(chosen), "rejected": n}
+
+    def undo(self, n: int = 1) -> list[str]:
+        """Revert the last ``n`` decisions (promote, reject, review); returns the sample ids."""
+        from .review import undo
+
+        return undo(self, n)
+
+
+def sample_ids(ids: Any) -> list[str]:
+    """Sample ids from one id, a list/Series of ids, or a DataFrame with an ``id`` column."""
+    if isinstance(ids, str):
+        return [ids]
+    if isinstance(ids, pd.DataFrame):
+        if "id" not in ids.columns:
+            from .errors import CuratorError
+
+            raise CuratorError(f"a DataFrame of samples needs an 'id' column; it has {', '.join(map(str, ids.columns))}")
+        ids = ids["id"]
+    return [str(i) for i in ids]
