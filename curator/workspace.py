@@ -70,11 +70,30 @@ class Corpus(Context):
 
     # -- the later stages, for notebook users (each is a thin call into its module) ------------
     def expand(self, max_per_template: int = 25, seed: int = 0):
-        """Expand this corpus's templates × vocabularies into prompts (origin=template)."""
+        """Expand this corpus's templates × vocabularies into prompts (origin=template), in one
+        transaction with an event, like ``curator expand``."""
         from .templates import expand, load_library, store_expansions
 
         library = load_library(self.root, seed=self.settings.get("templates", "seed"))
-        return store_expansions(self, library, expand(library, max_per_template, seed))
+        expansions = list(expand(library, max_per_template, seed))
+        with self.store.transaction():
+            result = store_expansions(self, library, expansions)
+            self.store.log_event("expand", {"seed": seed, "max_per_template": max_per_template},
+                                 {"prompts": len(expansions), "new": result.new, "existing": result.existing})
+        return result
+
+    def combine(self, k: int = 2, n: int = 100, seed: int = 0, categories: list[str] | None = None):
+        """Multi-instruction prompts (origin=combined): ``k`` changes from ``k`` categories, never
+        contradictory ones. Written in one transaction with an event, like ``curator combine``."""
+        from .templates import combine, load_library, store_combinations
+
+        library = load_library(self.root, seed=self.settings.get("templates", "seed"))
+        combos = combine(library, k, n, seed, categories)
+        with self.store.transaction():
+            result = store_combinations(self, library, combos, seed)
+            self.store.log_event("combine", {"k": k, "n": n, "seed": seed, "categories": categories or []},
+                                 {"prompts": len(combos), "new": result.new, "existing": result.existing})
+        return result
 
     def embed(self, model: str | None = None, batch_size: int = 64) -> dict[str, int]:
         from .embed import embed_corpus
