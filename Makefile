@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev clean-demo
+.PHONY: demo test install dev clean-demo wheel wheel-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ demo: install
 
 test: dev
 	$(BIN)/python -m pytest -q
+
+# The distribution is curator-prompts (pip's `curator` is an unrelated package); import name: curator.
+wheel: | $(BIN)/python
+	$(BIN)/pip install -q --upgrade setuptools
+	$(BIN)/pip wheel -q --no-deps -w dist .
+
+# The built wheel in a fresh virtualenv, used from outside the repository (as CI does).
+wheel-check:
+	PYTHON=$(PYTHON) bash scripts/wheel_check.sh
 
 clean-demo:
 	rm -f corpus/curator.db corpus/curator.db-wal corpus/curator.db-shm

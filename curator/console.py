@@ -18,19 +18,36 @@ console = Console(stderr=True, highlight=False, soft_wrap=True,
                   width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 140)
 
 
-def progress(transient: bool = False) -> Progress:
-    """The one progress-bar style for every long step (embed, ingest, scrape, generate, score)."""
+def progress(transient: bool = False):
+    """The progress display for every long step (embed, ingest, scrape, generate, score).
+
+    A rich bar on a terminal; a live HTML bar in a Jupyter notebook; elsewhere (a pipe, a log
+    file, CI) plain lines on stderr with count, total, rate and ETA every few seconds
+    (:mod:`curator.progress`). All three take the same calls (``add_task``, ``advance``,
+    ``update``). ``CURATOR_PROGRESS`` forces one: ``rich`` (or ``1``), ``plain``, ``notebook``,
+    or ``0`` for none; ``CURATOR_PROGRESS_INTERVAL`` sets the seconds between plain lines.
+    """
+    from .progress import LineProgress, NotebookProgress, in_notebook
+
+    mode = os.environ.get("CURATOR_PROGRESS", "").strip().lower()
+    if mode in ("0", "off", "none", "false"):
+        return _rich(transient, disable=True)
+    if mode in ("1", "rich"):
+        return _rich(transient)
+    if mode == "plain":
+        return LineProgress()
+    if mode == "notebook" or (not mode and in_notebook()):
+        return NotebookProgress()
+    if console.is_terminal:
+        return _rich(transient)
+    return LineProgress()
+
+
+def _rich(transient: bool, disable: bool = False) -> Progress:
     return Progress(
         SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=transient,
-        disable=not console.is_terminal and not _force_progress(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=transient, disable=disable,
     )
-
-
-def _force_progress() -> bool:
-    import os
-
-    return os.environ.get("CURATOR_PROGRESS") == "1"
 
 
 def print_json(value: Any) -> None:

@@ -129,6 +129,36 @@ def promote(corpus: "Context", min_score: float | None = None, top: int | None =
     return {"selected": len(ids), "promoted": changed}
 
 
+def candidates(corpus: "Context", min_score: float | None = None, dataset: str | None = None,
+               predictor: str | None = None, metric_model: str | None = None, limit: int | None = None,
+               include_skipped: bool = False):
+    """The review screen's queue as a DataFrame, best first: what a notebook reviews.
+
+    Same ranking as ``curator review`` (:func:`curator.score.ranked_candidates`: candidates with
+    their best score under one metric model) and, like the screen, without the samples skipped
+    in an earlier review session unless ``include_skipped``. Columns: rank, id, score,
+    metric_model, proxy, predictor, rewrite_prompt, predicted_prompt, original_text,
+    rewritten_text, dataset, status, skipped. Decide with ``Corpus.promote(ids)`` /
+    ``Corpus.reject(ids)`` (a list of ids, a Series, or rows of this frame).
+    """
+    import pandas as pd
+
+    from .score import ranked_candidates, ranking_metric
+
+    if ranking_metric(corpus, metric_model) is None:
+        raise CuratorError("candidates: no scores yet; run score first (e.g. corpus.score(metric_model='default'))")
+    done = skipped(corpus)
+    rows = [dict(r, skipped=r["id"] in done) for r in ranked_candidates(corpus, min_score, dataset, predictor,
+                                                                        metric_model)]
+    if not include_skipped:
+        rows = [r for r in rows if not r["skipped"]]
+    columns = ["id", "score", "metric_model", "proxy", "predictor", "rewrite_prompt", "predicted_prompt",
+               "original_text", "rewritten_text", "dataset", "status", "skipped"]
+    frame = pd.DataFrame(rows[:limit] if limit else rows, columns=columns)
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame
+
+
 # -- split --------------------------------------------------------------------------------------
 def prompt_groups(corpus: "Context", prompt_ids: Sequence[str | None],
                   sample_ids: Sequence[str] | None = None) -> list[str]:

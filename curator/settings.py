@@ -91,6 +91,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "metric_model": Key(STR, "sentence-transformers/sentence-t5-base",
                             "model of the SCS metric (the competition's); \"default\" = packaged MiniLM proxy"),
     },
+    "templates": {
+        "seed": Key(BOOL, True, "also read the seed templates and vocabularies shipped with curator"),
+    },
     "limits": {
         "max_original_words": Key(INT, 200, "word limit of an original text in a training row", _range(1)),
         "max_rewritten_words": Key(INT, 400, "word limit of a rewritten text in a training row", _range(1)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -45,13 +45,22 @@ class Corpus(Context):
         return self.settings.rows()
 
     # -- writing ----------------------------------------------------------------------------
-    def ingest(self, paths: str | os.PathLike | Iterable[str | os.PathLike], **options: Any):
-        """Ingest files; see :func:`curator.ingest.ingest_file` for the options. Returns summaries."""
-        from .ingest import ingest_file
+    def ingest(self, source: Any, **options: Any):
+        """Ingest files or an in-memory table; returns a list of summaries (one per file/table).
 
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        return [ingest_file(self, Path(p), **options) for p in paths]
+        ``source``: a path, a list of paths, a pandas DataFrame, a list of dicts (rows), or a
+        Hugging Face ``datasets.Dataset``; tables go through the same column mapping and checks
+        as files (:func:`curator.ingest.ingest_table`, ``name=`` labels them in provenance).
+        Options: see :func:`curator.ingest.ingest_file`.
+        """
+        from .ingest import ingest_file, ingest_table
+
+        if isinstance(source, (str, os.PathLike)):
+            return [ingest_file(self, Path(source), **options)]
+        if isinstance(source, (list, tuple)) and source and all(isinstance(p, (str, os.PathLike)) for p in source) \
+                and not isinstance(source[0], dict):
+            return [ingest_file(self, Path(p), **options) for p in source]
+        return [ingest_table(self, source, **options)]
 
     def stats(self) -> dict[str, Any]:
         from .stats import corpus_stats
@@ -67,7 +76,7 @@ class Corpus(Context):
     def expand(self, *, seed: int = 0, max_per_template: int = 25, templates=(), vocab=(), categories=None,
                scraped: bool = False, dry_run: bool = False, show: int = 0):
         """Expand this corpus's templates × vocabularies into prompts (origin=template), like ``curator expand``."""
-        from .expand import expand
+        from .compose import expand
 
         return expand(self, seed=seed, max_per_template=max_per_template, templates=templates, vocab=vocab,
                       categories=categories, scraped=scraped, dry_run=dry_run, show=show)
@@ -75,7 +84,7 @@ class Corpus(Context):
     def combine(self, *, k: int = 2, n: int = 100, seed: int = 0, categories=None, templates=(), vocab=(),
                 dry_run: bool = False, show: int = 0):
         """Multi-instruction prompts (origin=combined), like ``curator combine``."""
-        from .expand import combine
+        from .compose import combine
 
         return combine(self, k=k, n=n, seed=seed, categories=categories, templates=templates, vocab=vocab,
                        dry_run=dry_run, show=show)
@@ -85,12 +94,6 @@ class Corpus(Context):
         from .predictions import add_predictions_file
 
         return add_predictions_file(self, Path(path), model_name, column)
-
-    def undo(self, n: int = 1) -> list[str]:
-        """Revert the last ``n`` review/promote/reject decisions, like ``curator undo``."""
-        from .review import undo
-
-        return undo(self, n)
 
     def embed(self, model: str | None = None, batch_size: int = 64) -> dict[str, int]:
         from .embed import embed_corpus
@@ -124,8 +127,49 @@ class Corpus(Context):
 
         return score_predictions(self, metric_model=metric_model, **options)
 
-    def promote(self, **options: Any) -> dict:
+    # -- review from a notebook: the review screen's queue, and its decisions ---------------
+    def candidates(self, min_score: float | None = None, dataset: str | None = None,
+                   predictor: str | None = None, metric_model: str | None = None, limit: int | None = None,
+                   include_skipped: bool = False) -> pd.DataFrame:
+        """The review queue as a ranked DataFrame (best first), like ``curator review`` shows it."""
+        from .review import candidates
+
+        return candidates(self, min_score, dataset, predictor, metric_model, limit, include_skipped)
+
+    def promote(self, ids: Any = None, *, reason: str = "", **options: Any) -> dict:
+        """Promote samples to training data: explicit ``ids`` (a list, a Series, or rows of
+        :meth:`candidates`), or the best by ``min_score=`` / ``top=`` like ``curator promote``.
+        Each change is one ``decision`` event with its reason, as on the review screen."""
         from .review import promote
 
-        return promote(self, **options)
+        if ids is not None:
+            options["ids"] = sample_ids(ids)
+            reason = reason or "notebook: chosen from candidates()"
+        return promote(self, reason=reason, **options)
 
+    def reject(self, ids: Any, reason: str = "") -> dict:
+        """Reject samples (status rejected, never deleted), recorded like ``curator reject``."""
+        from .review import decide
+
+        chosen = sample_ids(ids)
+        n = decide(self, chosen, "reject", reason or "notebook: rejected from candidates()", command="reject")
+        return {"selected": len(chosen), "rejected": n}
+
+    def undo(self, n: int = 1) -> list[str]:
+        """Revert the last ``n`` decisions (promote, reject, review); returns the sample ids."""
+        from .review import undo
+
+        return undo(self, n)
+
+
+def sample_ids(ids: Any) -> list[str]:
+    """Sample ids from one id, a list/Series of ids, or a DataFrame with an ``id`` column."""
+    if isinstance(ids, str):
+        return [ids]
+    if isinstance(ids, pd.DataFrame):
+        if "id" not in ids.columns:
+            from .errors import CuratorError
+
+            raise CuratorError(f"a DataFrame of samples needs an 'id' column; it has {', '.join(map(str, ids.columns))}")
+        ids = ids["id"]
+    return [str(i) for i in ids]

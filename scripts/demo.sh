@@ -5,17 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
 C="curator --corpus corpus"
+# The seed set (templates, vocabularies, example samples) ships inside the package: one copy.
+SEED=$(python -c 'from curator.templates import seed_dir; print(seed_dir())')
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 step "init"
 $C init
 step "ingest the handmade example samples (each with a predicted prompt) and the target set"
-$C ingest corpus/examples/examples.jsonl --dataset examples --origin seed --predictor handmade
-$C ingest corpus/examples/target.csv --as target --dataset target
+$C ingest "$SEED/examples/examples.jsonl" --dataset examples --origin seed --predictor handmade
+$C ingest "$SEED/examples/target.csv" --as target --dataset target
 step "sources: the local prompt list (web sources need internet: see docs/sources.md)"
 $C sources list
 $C scrape local-rewrite-prompts
-step "expand the seed templates (corpus/templates × corpus/vocab)"
+step "expand the seed templates (packaged curator/seed/templates × seed/vocab, plus any in corpus/)"
 $C expand --seed 0 --max-per-template 25
 step "combine two and three changes per prompt (never contradictory ones)"
 $C combine --k 2 --n 300 --seed 0

@@ -37,13 +37,10 @@ def test_cli_listings_and_stats_json(cli, tmp_path):
 
 def test_notebook_pipeline_on_the_embedded_templates(tmp_path):
     """The whole flow from Python only: expand → embed → dedup → cluster → coverage → score → promote."""
-    import shutil
-    from pathlib import Path
+    from curator.templates import seed_dir
 
-    repo = Path(__file__).resolve().parents[1] / "corpus"
+    repo = seed_dir()  # a new corpus reads the packaged seed templates; no copying
     corpus = Corpus.init(tmp_path / "c")
-    shutil.copytree(repo / "templates", corpus.root / "templates")
-    shutil.copytree(repo / "vocab", corpus.root / "vocab")
     added = corpus.expand(max_per_template=2, seed=0)
     assert added.new > 150
     corpus.ingest(repo / "examples" / "examples.jsonl", origin="seed", predictor="handmade")

@@ -1,13 +1,13 @@
-"""The embedded default corpus (corpus/) is well formed and ingests cleanly."""
+"""The embedded default corpus (corpus/ + the packaged seed in curator/seed/) is well formed and ingests cleanly."""
 
 import json
 from collections import Counter
-from pathlib import Path
 
 from curator.ingest import ingest_file
+from curator.templates import seed_dir
 from curator.text import word_count
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "corpus" / "examples"
+EXAMPLES = seed_dir() / "examples"  # shipped in the package, so a pip-installed curator has them
 CATEGORIES = {"length", "tone", "style", "removal", "additions", "transformation", "perspective",
               "audience", "grammar", "clarity", "compliance", "emphasis"}
 

@@ -9,7 +9,6 @@ setting read by only one side, or a write only one side makes, fails here.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from curator.cli import main
 from curator.workspace import Corpus
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "corpus"
+SEED = REPO / "curator" / "seed"  # the packaged seed: every corpus reads its templates by default
 VOLATILE = {"at", "created_at", "updated_at", "ingested_at", "started_at", "finished_at", "fetched_at",
             "undone_at", "decided_at", "scored_at", "embedded_at", "seconds", "elapsed"}
 
@@ -46,8 +45,6 @@ def pair(tmp_path):
     corpora = []
     for name in ("cli", "lib"):
         c = Corpus.init(tmp_path / name)
-        shutil.copytree(SEED / "templates", c.root / "templates")
-        shutil.copytree(SEED / "vocab", c.root / "vocab")
         toml = c.root / "curator.toml"
         # a non-default setting that both sides must honour
         toml.write_text(toml.read_text().replace("threshold = 0.9", "threshold = 0.86"))

@@ -15,7 +15,7 @@ from curator import templates as tpl
 from curator.errors import CuratorError
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "corpus"
+SEED = tpl.seed_dir()
 TAXONOMY = ("length", "tone", "style", "removal", "addition", "translation", "format", "encoding",
             "perspective", "audience", "grammar", "clarity", "compliance", "emphasis")
 LEFTOVER = re.compile(r"\{[a-z][a-z0-9_]*\}")
@@ -23,7 +23,7 @@ LEFTOVER = re.compile(r"\{[a-z][a-z0-9_]*\}")
 
 @pytest.fixture(scope="module")
 def seed_library() -> tpl.Library:
-    return tpl.load_library(SEED)
+    return tpl.load_library(None)  # the packaged seed set
 
 
 # -- parsing -------------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_incompatible_categories_say_so(tmp_path):
         '[parts.length]\nshort = { first = "Shorten this", then = "shorten it", tags = ["shorter"] }\n'
         '[parts.addition]\nmore = { first = "Expand this", then = "expand it", tags = ["longer"] }\n'
         '[conflicts]\npairs = [["shorter", "longer"]]\n', encoding="utf-8")
-    library = tpl.load_library(tmp_path)
+    library = tpl.load_library(tmp_path, seed=False)
     with pytest.raises(CuratorError, match="no conflict-free combination"):
         tpl.combine(library, 2, n=1)
 
@@ -262,11 +262,11 @@ def test_names_beat_aliases_and_ambiguous_aliases_stop(tmp_path):
     (tmp_path / "vocab" / "a.toml").write_text(
         '[programming_language]\naliases = ["code"]\nvalues = ["Rust"]\n', encoding="utf-8")
     (tmp_path / "vocab" / "b.toml").write_text('code = ["YAML"]\n', encoding="utf-8")
-    library = tpl.load_library(tmp_path)
+    library = tpl.load_library(tmp_path, seed=False)
     assert library.vocabulary("code").values == ["YAML"]
     (tmp_path / "vocab" / "c.toml").write_text('[lang]\naliases = ["code"]\nvalues = ["Go"]\n', encoding="utf-8")
     with pytest.raises(CuratorError, match="alias 'code'"):
-        tpl.load_library(tmp_path)
+        tpl.load_library(tmp_path, seed=False)
 
 
 @pytest.mark.parametrize("value, article", [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,18 @@ from curator import templates as tpl
 from curator.items import PromptRecord, Provenance, add_prompts
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "corpus"
 
 
 def _seeded(cli) -> Path:
-    """The CLI's corpus with the seed templates and vocabularies copied in, as a user would."""
-    shutil.copytree(SEED / "templates", cli.root / "templates")
-    shutil.copytree(SEED / "vocab", cli.root / "vocab")
+    """The CLI's corpus as `curator init` leaves it: it reads the seed set shipped in the package."""
+    assert not (cli.root / "templates").exists() and not (cli.root / "vocab").exists()
+    return cli.root
+
+
+def _own_only(cli) -> Path:
+    """The CLI's corpus reading only its own templates/ and vocab/ ([templates] seed = false)."""
+    with open(cli.root / "curator.toml", "a", encoding="utf-8") as f:
+        f.write("\n[templates]\nseed = false\n")
     return cli.root
 
 
@@ -35,6 +39,7 @@ def test_expand_and_combine_the_seed_corpus(cli):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     library = tpl.load_library(root)
+    assert all(t.file.is_relative_to(tpl.seed_dir()) for t in library.templates.values())
     expected = sum(tpl.expected_count(library, t, 10) for t in library.templates.values())
     assert summary["prompts"] == expected and summary["templates"] == len(library.templates) >= 150
     rows = _rows(root, "SELECT p.text, p.category, p.meta, v.file, v.sha256, v.row, v.context, v.role "
@@ -98,6 +103,7 @@ def test_dry_run_writes_nothing_and_lists_validate(cli):
     ('[tone]\nbad = "Make this {Tone}."\n', 'tone = ["formal"]\n', "t.toml:2", "bad placeholder {Tone}"),
 ])
 def test_bad_templates_stop_with_file_and_line(cli, template, vocab, where, message):
+    _own_only(cli)
     (cli.root / "templates").mkdir()
     (cli.root / "vocab").mkdir()
     (cli.root / "templates" / "t.toml").write_text(template, encoding="utf-8")
@@ -122,7 +128,7 @@ def test_duplicate_ids_and_bad_toml_are_reported(cli):
 
 
 def test_users_extend_by_dropping_files(cli):
-    root = cli.root
+    root = _own_only(cli)
     (root / "templates").mkdir()
     (root / "vocab").mkdir()
     (root / "templates" / "mine.toml").write_text('[tone]\nt = "Make this {text} sound {tone}."\n', encoding="utf-8")
@@ -148,6 +154,24 @@ def test_users_extend_by_dropping_files(cli):
     shown = set(json.loads(r.stdout)["shown"])
     assert "Rewrite this memo in a jolly way." in shown and "Make this memo sound jolly." not in shown
     assert "Rewrite this memo so it sounds grim." in shown
+
+
+def test_corpus_files_replace_seed_ids_but_not_each_other(cli):
+    """A user edits a seed template by putting one of the same id in <corpus>/templates."""
+    seed = tpl.load_library(None)
+    tid = "tone.formal" if "tone.formal" in seed.templates else sorted(seed.templates)[0]
+    category, key = tid.split(".", 1)
+    (cli.root / "templates").mkdir()
+    (cli.root / "templates" / "mine.toml").write_text(f'[{category}]\n{key} = "Make this sound mine."\n',
+                                                     encoding="utf-8")
+    library = tpl.load_library(cli.root)
+    assert library.templates[tid].text == "Make this sound mine."
+    assert len(library.templates) == len(seed.templates) and len(library.parts) == len(seed.parts)
+    shown = json.loads(cli("expand", "--dry-run", "--json", "--category", category, "--show", "500").stdout)["shown"]
+    assert "Make this sound mine." in shown
+    (cli.root / "templates" / "again.toml").write_text(f'[{category}]\n{key} = "Twice."\n', encoding="utf-8")
+    r = cli("expand")
+    assert r.exit_code == 2 and "already used at" in r.stderr and "mine.toml" in r.stderr
 
 
 def test_stored_scraped_prompts_with_placeholders_expand(cli):
@@ -185,6 +209,7 @@ def test_shared_procedural_parts_as_vocabularies(cli, shared_data, tmp_path):
         encoding="utf-8")
     lists = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in parts.glob("*.json")}
     cap = 60
+    _own_only(cli)
     r = cli("expand", "--templates", templates, "--vocab", parts, "--max-per-template", cap, "--seed", 3,
             "--json")
     assert r.exit_code == 0, r.output

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from .. import expand as stage
+from .. import compose as stage
 from .. import templates as tpl
 from ..console import console, print_json
 from ..text import visible
@@ -25,8 +25,7 @@ _VOCAB_HELP = "Extra vocabulary file or directory (.toml, or .json lists named b
 
 
 def _library(corpus, templates: tuple[str, ...], vocab: tuple[str, ...]) -> tpl.Library:
-    library = tpl.load_library(corpus.root, [Path(p) for p in templates], [Path(p) for p in vocab])
-    return library
+    return stage.load_library(corpus, templates, vocab)
 
 
 def _split_categories(values: tuple[str, ...]) -> list[str]:
@@ -144,7 +143,8 @@ def list_templates(ctx, categories, templates, vocab, max_per_template, as_json)
 def list_vocab(ctx, vocab, as_json) -> None:
     """Vocabularies: name, size, sampled or crossed, aliases, files."""
     corpus = open_corpus(ctx)
-    library = tpl.load_library(corpus.root, (), [Path(p) for p in vocab], validate_all=False)
+    library = tpl.load_library(corpus.root, (), [Path(p) for p in vocab], validate_all=False,
+                               seed=corpus.settings.get("templates", "seed"))
     rows = [{"name": v.name, "size": len(v.values), "sampled": v.sampled, "aliases": v.aliases,
              "files": [str(f) for f in v.files], "examples": v.values[:4]}
             for _, v in sorted(library.vocab.items())]

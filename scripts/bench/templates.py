@@ -28,7 +28,7 @@ def timed(fn, repeat: int = 5) -> float:
 
 
 def main() -> None:
-    library = tpl.load_library(REPO / "corpus")
+    library = tpl.load_library(None)
     vocab = {n: tpl.Vocabulary(n, [f"{n} {i}" for i in range(24)]) for n in ("a", "b", "c")}
     text = "Rewrite this as {a} in {b} for {c}."
     t = tpl.Template("bench.t", "x", text, Path("x"), 1, tpl.parse(text))
@@ -54,7 +54,7 @@ def main() -> None:
         draws = 10_000
         dt = timed(lambda: list(itertools.islice(tpl.draw_combinations(library, k, 0), draws)), repeat=2)
         print(f"combine_k{k}_rate: {draws / dt:,.0f} draws/s")
-    load = timed(lambda: tpl.load_library(REPO / "corpus"), repeat=3)
+    load = timed(lambda: tpl.load_library(None), repeat=3)
     print(f"load_and_validate_seed: {load * 1e3:.1f} ms")
 
 

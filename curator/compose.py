@@ -66,7 +66,8 @@ def split_categories(values: Iterable[str] | str | None) -> list[str]:
 
 def load_library(ctx: Context, templates: Sequence[str | Path] = (), vocab: Sequence[str | Path] = ()) -> tpl.Library:
     """The corpus's templates and vocabularies plus extra files; every file is validated first."""
-    return tpl.load_library(ctx.root, [Path(p) for p in templates], [Path(p) for p in vocab])
+    return tpl.load_library(ctx.root, [Path(p) for p in templates], [Path(p) for p in vocab],
+                            seed=ctx.settings.get("templates", "seed"))
 
 
 def expand(ctx: Context, *, seed: int = 0, max_per_template: int = 25, templates: Sequence[str | Path] = (),
@@ -86,8 +87,8 @@ def expand(ctx: Context, *, seed: int = 0, max_per_template: int = 25, templates
     if not chosen:
         raise CuratorError(f"no templates found in {ctx.root / 'templates'}"
                            + (f" for categories {cats}" if cats else "")
-                           + "; add templates/*.toml files (the seed set is corpus/templates and corpus/vocab in "
-                           "the curator repository) or pass --templates FILE")
+                           + "; add templates/*.toml files, pass --templates FILE, or set [templates] seed = true "
+                           "in curator.toml to use the seed set shipped with curator")
     expansions: list[tpl.Expansion] = []
     with progress() as bar:
         task = bar.add_task("expand", total=len(chosen))
