@@ -141,6 +141,29 @@ def combine(ctx: Context, *, k: int = 2, n: int = 100, seed: int = 0, categories
     return summary
 
 
+def templates(ctx: Context, *, categories: Iterable[str] | str | None = None, templates: Sequence[str | Path] = (),
+              vocab: Sequence[str | Path] = (), max_per_template: int = 25) -> dict:
+    """Every template with its category, cross-product size and expected prompt count
+    (``curator templates list``); loading validates every file."""
+    library = load_library(ctx, templates, vocab)
+    cats = split_categories(categories)
+    rows = [{"id": t.id, "category": t.category, "text": t.text, "placeholders": t.placeholders,
+             "cross_product": tpl.cross_size(library, t),
+             "prompts": tpl.expected_count(library, t, max_per_template), "where": t.where}
+            for _, t in sorted(library.templates.items()) if not cats or t.category in cats]
+    return {"templates": rows, "parts": len(library.parts), "vocabularies": len(library.vocab),
+            "conflict_pairs": len(library.conflicts.pairs), "max_per_template": max_per_template}
+
+
+def vocab(ctx: Context, *, vocab: Sequence[str | Path] = ()) -> list[dict]:
+    """Vocabularies: name, size, sampled or crossed, aliases, files (``curator templates vocab``)."""
+    library = tpl.load_library(ctx.root, (), [Path(p) for p in vocab], validate_all=False,
+                               seed=ctx.settings.get("templates", "seed"))
+    return [{"name": v.name, "size": len(v.values), "sampled": v.sampled, "aliases": v.aliases,
+             "files": [str(f) for f in v.files], "examples": v.values[:4]}
+            for _, v in sorted(library.vocab.items())]
+
+
 def _add_scraped(ctx: Context, library: tpl.Library) -> Counter[str]:
     """Stored prompts with placeholders become templates; those with unknown slots are counted."""
     skipped: Counter[str] = Counter()

@@ -89,6 +89,19 @@ class Corpus(Context):
         return combine(self, k=k, n=n, seed=seed, categories=categories, templates=templates, vocab=vocab,
                        dry_run=dry_run, show=show)
 
+    def templates(self, *, categories=None, templates=(), vocab=(), max_per_template: int = 25) -> dict:
+        """Every template with its cross-product size, like ``curator templates list``."""
+        from .compose import templates as listing
+
+        return listing(self, categories=categories, templates=templates, vocab=vocab,
+                       max_per_template=max_per_template)
+
+    def vocab(self, *, vocab=()) -> list[dict]:
+        """Every vocabulary with its size and examples, like ``curator templates vocab``."""
+        from .compose import vocab as listing
+
+        return listing(self, vocab=vocab)
+
     def add_predictions(self, path: str | os.PathLike, model_name: str, column: str | None = None) -> dict:
         """Import predictions from a file, like ``curator predictions add``."""
         from .predictions import add_predictions_file

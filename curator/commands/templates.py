@@ -8,28 +8,18 @@ prompts in one transaction and record an event.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import click
 from rich.table import Table
 
 from .. import compose as stage
-from .. import templates as tpl
-from ..console import console, print_json
+from ..console import console, data, print_json
 from ..text import visible
 from .common import open_corpus
 
 _TEMPLATES_HELP = ("Extra template file or directory (.toml, or .txt with one scraped-style prompt a "
                    "line); its ids override the corpus's. Repeatable.")
 _VOCAB_HELP = "Extra vocabulary file or directory (.toml, or .json lists named by file). Repeatable."
-
-
-def _library(corpus, templates: tuple[str, ...], vocab: tuple[str, ...]) -> tpl.Library:
-    return stage.load_library(corpus, templates, vocab)
-
-
-def _split_categories(values: tuple[str, ...]) -> list[str]:
-    return [c.strip() for v in values for c in v.split(",") if c.strip()]
 
 
 @click.command()
@@ -114,26 +104,22 @@ def templates_group() -> None:
 @click.pass_context
 def list_templates(ctx, categories, templates, vocab, max_per_template, as_json) -> None:
     """Templates with category, cross-product size and place (validates every file)."""
-    corpus = open_corpus(ctx)
-    library = _library(corpus, templates, vocab)
-    cats = _split_categories(categories)
-    rows = [{"id": t.id, "category": t.category, "text": t.text, "placeholders": t.placeholders,
-             "cross_product": tpl.cross_size(library, t),
-             "prompts": tpl.expected_count(library, t, max_per_template), "where": t.where}
-            for _, t in sorted(library.templates.items()) if not cats or t.category in cats]
+    listing = stage.templates(open_corpus(ctx), categories=categories, templates=templates, vocab=vocab,
+                              max_per_template=max_per_template)
+    rows = listing["templates"]
     if as_json:
-        print_json({"templates": rows, "parts": len(library.parts), "vocabularies": len(library.vocab)})
+        print_json(listing)
         return
     table = Table(title=f"templates ({len(rows)})", title_justify="left")
     for col in ("category", "id", "text", "cross", "prompts"):
         table.add_column(col, justify="right" if col in ("cross", "prompts") else "left", overflow="fold")
     for r in sorted(rows, key=lambda r: (r["category"], r["id"])):
-        table.add_row(r["category"], r["id"], r["text"], str(r["cross_product"]), str(r["prompts"]))
+        table.add_row(r["category"], r["id"], data(r["text"]), str(r["cross_product"]), str(r["prompts"]))
     console.print(table)
     per_cat = Counter(r["category"] for r in rows)
     console.print(f"{len(rows)} templates in {len(per_cat)} categories, "
                   f"{sum(r['prompts'] for r in rows)} prompts at --max-per-template {max_per_template}; "
-                  f"{len(library.parts)} combination parts, {len(library.conflicts.pairs)} conflict pairs")
+                  f"{listing['parts']} combination parts, {listing['conflict_pairs']} conflict pairs")
 
 
 @templates_group.command("vocab")
@@ -142,12 +128,7 @@ def list_templates(ctx, categories, templates, vocab, max_per_template, as_json)
 @click.pass_context
 def list_vocab(ctx, vocab, as_json) -> None:
     """Vocabularies: name, size, sampled or crossed, aliases, files."""
-    corpus = open_corpus(ctx)
-    library = tpl.load_library(corpus.root, (), [Path(p) for p in vocab], validate_all=False,
-                               seed=corpus.settings.get("templates", "seed"))
-    rows = [{"name": v.name, "size": len(v.values), "sampled": v.sampled, "aliases": v.aliases,
-             "files": [str(f) for f in v.files], "examples": v.values[:4]}
-            for _, v in sorted(library.vocab.items())]
+    rows = stage.vocab(open_corpus(ctx), vocab=vocab)
     if as_json:
         print_json(rows)
         return
@@ -156,7 +137,7 @@ def list_vocab(ctx, vocab, as_json) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["name"], str(r["size"]), "sampled" if r["sampled"] else "crossed",
-                      ", ".join(r["aliases"]), "; ".join(r["examples"]))
+                      ", ".join(r["aliases"]), data("; ".join(r["examples"])))
     console.print(table)
 
 
