@@ -74,3 +74,19 @@ def test_a_cli_step_prints_its_lines_on_stderr_not_stdout(cli, monkeypatch):
     assert json.loads(r.stdout)["new"] == 40  # stdout stays machine-readable
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("combine k=2: ")]
     assert lines and lines[-1].startswith("combine k=2: 40/40 (100%)") and lines[-1].endswith("done")
+
+
+def test_a_large_ingest_reports_its_rows(cli, shared_data, monkeypatch):
+    """The 9,205 procedural prompts land in chunks inside one transaction, each chunk a progress step."""
+    import curator.ingest as ingest
+
+    monkeypatch.delenv("CURATOR_PROGRESS", raising=False)
+    monkeypatch.setenv("CURATOR_PROGRESS_INTERVAL", "0")
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2000)
+    r = cli("ingest", shared_data / "prompts" / "procedural_prompts.json", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert (out[0] if isinstance(out, list) else out)["landed"] == 9205
+    counts = [ln.split(": ", 1)[1].split("/")[0] for ln in r.stderr.splitlines()
+              if ln.startswith("ingest procedural_prompts.json: ")]
+    assert counts[-1] == "9,205" and {"2,000", "4,000"} <= set(counts), r.stderr

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import CuratorError
-from ..items import PromptRecord, Provenance, SampleRecord, add_prediction, add_prompts, add_samples
+from ..console import progress
+from ..items import (AddResult, PromptRecord, Provenance, SampleRecord, add_prediction, add_prompts,
+                     add_samples)
 from ..store import dumps, utcnow
 from .columns import (ALIASES, FIELDS, PROMPT_TIERS, ROLES, _HEADERISH, _unknown_layout,  # noqa: F401
                       parse_mapping, resolve_columns)
@@ -31,6 +33,7 @@ __all__ = ["ingest_file", "ingest_table", "IngestSummary", "RowIssue", "read_tab
            "parse_mapping", "sha256_of", "FIELDS", "ROLES", "ALIASES", "PROMPT_TIERS", "MAX_FIELD_CHARS"]
 
 MAX_FIELD_CHARS = 200_000
+CHUNK_ROWS = 10_000  # rows per insert batch: the progress step of a large ingest
 
 
 @dataclass
@@ -176,14 +179,23 @@ def _land(corpus: "Context", source: _Source, dataset: str | None, role: str | N
                 meta["predicted"] = values[cols["prediction"]].strip()
             prompt_records.append(PromptRecord(prompt, origin, prov, meta=meta))
 
-    with corpus.store.transaction() as conn:
-        if as_samples:
-            res = add_samples(conn, [r for r, _ in sample_records])
-            for sid, (_, pred) in zip(res.ids, sample_records):
-                if pred and predictor:
-                    summary.predictions += add_prediction(conn, sid, predictor, pred, {"file": source.file})
-        else:
-            res = add_prompts(conn, prompt_records)
+    total = len(sample_records) if as_samples else len(prompt_records)
+    with progress(transient=True) as bar, corpus.store.transaction() as conn:
+        # in chunks, so a 200k-row file shows progress; still one transaction: all or nothing
+        task = bar.add_task(f"ingest {source.file}", total=total)
+        res = AddResult()
+        for start in range(0, total, CHUNK_ROWS):
+            if as_samples:
+                chunk = sample_records[start:start + CHUNK_ROWS]
+                part = add_samples(conn, [r for r, _ in chunk])
+                for sid, (_, pred) in zip(part.ids, chunk):
+                    if pred and predictor:
+                        summary.predictions += add_prediction(conn, sid, predictor, pred, {"file": source.file})
+            else:
+                chunk = prompt_records[start:start + CHUNK_ROWS]
+                part = add_prompts(conn, chunk)
+            res.new, res.existing, res.ids = res.new + part.new, res.existing + part.existing, res.ids + part.ids
+            bar.advance(task, len(chunk))
         summary.new, summary.existing, summary.landed = res.new, res.existing, len(res.ids)
         conn.execute(
             "INSERT OR IGNORE INTO files (sha256, dataset, role, path, rows, summary, ingested_at)"
