@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 from ..errors import RemoteError
 from ..store import dumps, utcnow
-from .client import CallFailed, ChatRequest, Client, LLMConfig
+from .client import AuthRefused, CallFailed, ChatRequest, Client, LLMConfig
 from .task import Invalid, LLMTask, RunSummary
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class _Run:
         self.client: Client | None = None
         self.limiter = RateLimiter(cfg.rpm, cfg.tpm, RATE_WINDOW)
         self.failures_in_a_row: Counter = Counter()
+        self.stop: BaseException | None = None  # the first fatal error; later ones are its echoes
 
     # -- journal writes, batched -----------------------------------------------------------------
     def queue(self, op: tuple) -> None:
@@ -182,8 +183,12 @@ class _Run:
             await self.limiter.acquire(req.estimated_tokens_in() + req.max_tokens)
         started = utcnow()
         s.sent += 1
+        if self.stop is not None:
+            raise self.stop
         try:
             content, tin, tout = await self.client.call(req)
+        except AuthRefused as exc:
+            self._stop(exc)
         except CallFailed as exc:
             self.budget.reserved -= worst
             s.failed[exc.reason] += 1
@@ -206,15 +211,22 @@ class _Run:
     def _breaker(self, exc: CallFailed) -> None:
         url = self.client.url
         if exc.connect and not self.client.connected:
-            raise RemoteError(f"cannot reach {url}: {exc.reason} (after {self.cfg.max_retries + 1} attempts); "
-                              "check --base-url and that the server is running")
+            self._stop(RemoteError(f"cannot reach {url}: {exc.reason} (after {self.cfg.max_retries + 1} attempts); "
+                                   "check --base-url and that the server is running"))
         self.failures_in_a_row[exc.reason] += 1
         n = sum(self.failures_in_a_row.values())
         if n >= BREAKER:
             why = ", ".join(f"{k} {v}" for k, v in self.failures_in_a_row.most_common())
-            raise RemoteError(f"{self.task.purpose}: stopped after {n} calls in a row failed for good at {url} "
-                              f"({why}; {self.cfg.max_retries} retries each); {self.summary.ok} answered before. "
-                              "Answered calls are kept: run the same command again to resume")
+            self._stop(RemoteError(
+                f"{self.task.purpose}: stopped after {n} calls in a row failed for good at {url} ({why}; up to "
+                f"{self.cfg.max_retries + 1} attempts each); {self.summary.ok} answered before. "
+                "Answered calls are kept: run the same command again to resume"))
+
+    def _stop(self, exc: BaseException) -> None:
+        """End the run with the first fatal error (calls finishing in the same instant only echo it)."""
+        if self.stop is None:
+            self.stop = exc
+        raise self.stop
 
     def _request_json(self, req: ChatRequest) -> str:
         return dumps({**req.payload(self.cfg.model), "base_url": self.cfg.base_url, "purpose": self.task.purpose})
@@ -243,6 +255,8 @@ class _Run:
                 for w in rest:
                     w.cancel()
                 await asyncio.gather(*rest, return_exceptions=True)
+                if self.stop is not None:
+                    raise self.stop
                 for w in done:
                     if w.exception() is not None:
                         raise w.exception()
