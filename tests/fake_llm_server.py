@@ -34,6 +34,14 @@ STYLES = ["as a pirate shanty", "as a legal contract clause", "in the voice of a
           "as a wedding toast", "as an obituary"]
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a client killed mid-request (kill -9 tests) is normal
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeLLM:
     def __init__(self, latency: float = 0.0, json_mode: bool = True, mode: str | None = None):
         self.latency = latency
@@ -48,7 +56,7 @@ class FakeLLM:
         # the default listen backlog of 5 drops connections under 32 parallel clients (SYN retries
         # of 1 s); a real server has a deep backlog
         ThreadingHTTPServer.request_queue_size = 256
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

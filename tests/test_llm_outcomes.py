@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -18,7 +19,7 @@ def prompts_file(tmp_path, shared_data):
     """20 real prompts (the procedural prompts of an 11th-place solution)."""
     texts = json.loads((shared_data / "prompts" / "procedural_prompts.json").read_text())[:20]
     f = tmp_path / "prompts.csv"
-    f.write_text("rewrite_prompt\n" + "\n".join(json.dumps(t) for t in texts) + "\n")
+    pd.DataFrame({"rewrite_prompt": texts}).to_csv(f, index=False)
     return f
 
 
