@@ -53,6 +53,7 @@ def novel(ctx: "Context", proposals: list[str], threshold: float, model: str | N
 
 class BrainstormTask(LLMTask):
     purpose = "brainstorm"
+    threaded_store = False  # the novelty filter embeds through the run's Context
 
     def __init__(self, ctx: "Context", clusters: list[int], cfg: LLMConfig, n: int, threshold: float,
                  examples: int, seed: int, retries: int, embed_model: str | None):

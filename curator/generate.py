@@ -286,8 +286,11 @@ def generate(ctx: "Context", *, gaps: bool = False, clusters: list[int] | None =
             raise CuratorError("generate: say what to generate for: --gaps, --clusters IDS or --prompts FILE")
         picks = pick_prompts(ctx, clusters, gaps, g["per_cluster"], Path(prompts_file) if prompts_file else None,
                              target, seed)
-    task = SynthesisTask(ctx, picks, cfg, opts)
-    the_plan = plan([task.request(p, i, 0) for i, p in enumerate(picks)], cfg, opts)
+    if dry_run or not picks:  # token counts cost ~0.1 ms per request: only when asked for
+        task = SynthesisTask(ctx, picks, cfg, opts)
+        the_plan = plan([task.request(p, i, 0) for i, p in enumerate(picks)], cfg, opts)
+    else:
+        the_plan = {"calls": len(picks), "model": cfg.model, "base_url": cfg.base_url}
     the_plan["clusters"] = sorted({p.cluster for p in picks if p.cluster is not None})
     summary = GenerateSummary(len(picks), the_plan, dry_run=dry_run)
     if dry_run or not picks:

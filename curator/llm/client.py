@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..context import Context
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 @dataclass
@@ -173,7 +174,9 @@ class Client:
             timeout=aiohttp.ClientTimeout(total=cfg.timeout),
             headers={"Authorization": f"Bearer {cfg.api_key()}", "User-Agent": "curator",
                      "Content-Type": "application/json"},
-            trust_env=True)
+            # proxies from the environment, as httpx does; only when set, since aiohttp then looks
+            # them up (and ~/.netrc) in a thread for every request: 0.2 ms of CPU per call here
+            trust_env=any(os.environ.get(v) for v in PROXY_VARS))
 
     async def close(self) -> None:
         await self.session.close()

@@ -27,11 +27,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 from ..errors import RemoteError
-from ..store import dumps, utcnow
+from ..store import Store, dumps, utcnow
 from .client import AuthRefused, CallFailed, ChatRequest, Client, LLMConfig
 from .task import Invalid, LLMTask, RunSummary
 
@@ -46,6 +47,8 @@ T = TypeVar("T")
 
 _JOURNAL_SQL = ("INSERT OR REPLACE INTO llm_calls (request_hash, purpose, model, request, response, status, error,"
                 " tokens_in, tokens_out, cost, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+_UPDATE_SQL = "UPDATE llm_calls SET status = ?, error = ? WHERE request_hash = ?"
 
 
 class RateLimiter:
@@ -96,6 +99,10 @@ class _Run:
         self.limiter = RateLimiter(cfg.rpm, cfg.tpm, RATE_WINDOW)
         self.failures_in_a_row: Counter = Counter()
         self.stop: BaseException | None = None  # the first fatal error; later ones are its echoes
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="curator-journal") if task.threaded_store else None
+        self.writer_store: Store | None = None
+        self.writes: list[Future] = []
+        self.fresh: dict[str, str] = {}  # answers not committed yet, for a request repeated within the run
 
     # -- journal writes, batched -----------------------------------------------------------------
     def queue(self, op: tuple) -> None:
@@ -105,16 +112,38 @@ class _Run:
         if len(self.pending) >= BATCH:
             self.flush()
 
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        ops, self.pending = self.pending, []
-        with self.ctx.store.transaction() as conn:
+    def flush(self, wait: bool = False) -> None:
+        """Commit the queued answers: in the writer thread (the event loop keeps serving answers
+        meanwhile; a commit of 64 samples takes ~30 ms, which inline cost 15% of the wall time at
+        32 in flight), or inline for tasks whose ``store`` needs the run's own connection."""
+        for f in [f for f in self.writes if f.done()]:
+            self.writes.remove(f)
+            f.result()  # a failed write ends the run here
+        if self.pending:
+            ops, self.pending = self.pending, []
+            if self.writer is None:
+                self._write(ops)
+            else:
+                self.writes.append(self.writer.submit(self._write, ops))
+        if wait:
+            while self.writes:
+                self.writes.pop(0).result()
+
+    def _write(self, ops: list[tuple]) -> None:
+        if self.writer is not None and self.writer_store is None:  # opened in the writer thread, used only there
+            self.writer_store = Store(self.ctx.store.path)
+        store = self.writer_store or self.ctx.store
+        with store.transaction() as conn:
+            journal, updates = [], []
             for kind, item, req, h, value, row in ops:
                 if kind == "store":
                     self.summary.stored += self.task.store(conn, item, value, req, h) or 0
                 if row is not None:
-                    conn.execute(*row)
+                    (journal if row[0] is _JOURNAL_SQL else updates).append(row[1])
+            conn.executemany(_JOURNAL_SQL, journal)
+            conn.executemany(_UPDATE_SQL, updates)
+        for op in ops:  # committed: readable from the database now
+            self.fresh.pop(op[3], None)
 
     async def flusher(self) -> None:
         while True:
@@ -134,7 +163,10 @@ class _Run:
             status = self.journal.get(h)
             if status in ("ok", "invalid"):
                 s.cached += 1
-                content = self.ctx.store.scalar("SELECT response FROM llm_calls WHERE request_hash = ?", (h,)) or ""
+                content = self.fresh.get(h)
+                if content is None:
+                    content = self.ctx.store.scalar("SELECT response FROM llm_calls WHERE request_hash = ?",
+                                                    (h,)) or ""
                 outcome = self.answer(item, key, req, h, content, replay=status)
             else:
                 outcome = await self.send(item, key, req, h)
@@ -159,10 +191,11 @@ class _Run:
         row = None
         if call is not None:  # a fresh answer: its journal row
             tin, tout, cost, started = call
+            self.fresh[h] = content
             row = (_JOURNAL_SQL, (h, self.task.purpose, self.cfg.model, self._request_json(req), content, status,
                                   reason, tin, tout, cost, started, utcnow()))
         elif status != replay:  # the validation changed since (e.g. other word limits): keep the journal true
-            row = ("UPDATE llm_calls SET status = ?, error = ? WHERE request_hash = ?", (status, reason, h))
+            row = (_UPDATE_SQL, (status, reason, h))
         self.queue(("store" if reason is None else "none", item, req, h, value, row))
         self.journal[h] = status
         if reason:
@@ -262,10 +295,19 @@ class _Run:
                         raise w.exception()
         finally:
             flusher.cancel()
-            self.flush()  # what was answered is kept, whatever ended the run
-            self.summary.retries = self.client.retries
-            await self.client.close()
+            try:
+                self.flush(wait=True)  # what was answered is kept, whatever ended the run
+            finally:
+                if self.writer is not None:
+                    self.writer.submit(self._close_writer).result()
+                    self.writer.shutdown()
+                self.summary.retries = self.client.retries
+                await self.client.close()
         return self.summary
+
+    def _close_writer(self) -> None:
+        if self.writer_store is not None:
+            self.writer_store.close()
 
 
 async def run_task(ctx: "Context", task: LLMTask, cfg: LLMConfig, budget: Budget | None = None) -> RunSummary:

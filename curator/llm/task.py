@@ -40,6 +40,7 @@ class LLMTask:
     retries: int = 0
     label: str | None = None
     keep_values: bool = False  # keep each item's parsed value in the summary (two-stage generation)
+    threaded_store: bool = True  # ``store`` uses only ``conn`` (False: it needs the run's Context, e.g. to embed)
 
     def items(self) -> Sequence[Any]:
         raise NotImplementedError
