@@ -64,6 +64,15 @@ def test_nothing_listening_names_the_url_and_the_cause(cli, prompts_file):
                                    "attempts); check --base-url and that the server is running"]
 
 
+def test_tls_to_a_plain_http_server_is_named_tls(cli, prompts_file):
+    with FakeLLM() as fake:
+        url = fake.url.replace("http://", "https://")
+        result = cli("generate", "--prompts", prompts_file, "--base-url", url, "--model", "fake", "--max-retries", "0")
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"error: cannot reach {url}/chat/completions: TLS error (after 1 attempt); "
+                                   "check --base-url and that the server is running"]
+
+
 def test_missing_key_for_a_hosted_endpoint_is_said_before_any_call(cli, prompts_file, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     result = cli("generate", "--prompts", prompts_file, "--base-url", "https://api.openai.com/v1")

@@ -244,7 +244,8 @@ class _Run:
     def _breaker(self, exc: CallFailed) -> None:
         url = self.client.url
         if exc.connect and not self.client.connected:
-            self._stop(RemoteError(f"cannot reach {url}: {exc.reason} (after {self.cfg.max_retries + 1} attempts); "
+            n = self.cfg.max_retries + 1
+            self._stop(RemoteError(f"cannot reach {url}: {exc.reason} (after {n} attempt{'s' if n > 1 else ''}); "
                                    "check --base-url and that the server is running"))
         self.failures_in_a_row[exc.reason] += 1
         n = sum(self.failures_in_a_row.values())
@@ -288,11 +289,9 @@ class _Run:
                 for w in rest:
                     w.cancel()
                 await asyncio.gather(*rest, return_exceptions=True)
-                if self.stop is not None:
-                    raise self.stop
-                for w in done:
-                    if w.exception() is not None:
-                        raise w.exception()
+                errors = [e for w in done if not w.cancelled() and (e := w.exception()) is not None]  # all retrieved
+                if self.stop is not None or errors:
+                    raise self.stop or errors[0]
         finally:
             flusher.cancel()
             try:
