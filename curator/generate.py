@@ -108,18 +108,30 @@ def validate(original: object, rewritten: object, opts: GenerateOptions) -> str 
         return "missing: original_text"
     if not isinstance(rewritten, str) or not rewritten.strip():
         return "missing: rewritten_text"
-    if REFUSAL.search(original) or REFUSAL.search(rewritten):
+    if _refusal(original) or _refusal(rewritten):
         return "refusal: the model declined"
     words = word_count(original)
     if words > opts.max_words:
         return f"too_long: original has {words} words > {opts.max_words}"
     if words < min(opts.min_words, opts.max_words):
         return f"too_short: original has {words} words < {opts.min_words}"
-    if word_count(rewritten) > opts.max_words * REWRITE_FACTOR:
-        return f"too_long: rewrite has {word_count(rewritten)} words"
-    if normalise(original) == normalise(rewritten):
+    rewritten_words = word_count(rewritten)
+    if rewritten_words > opts.max_words * REWRITE_FACTOR:
+        return f"too_long: rewrite has {rewritten_words} words"
+    # texts that normalise alike have the same words: the (costlier) comparison only when counts agree
+    if rewritten_words == words and normalise(original) == normalise(rewritten):
         return "unchanged: rewrite equals the original"
     return None
+
+
+def _refusal(text: str) -> bool:
+    # every refusal phrase holds one of these words; the case-insensitive alternation costs ~0.1 ms
+    # per text, so it runs only when one is present (validation runs on every answer)
+    low = text.lower()
+    return any(w in low for w in _REFUSAL_WORDS) and REFUSAL.search(text) is not None
+
+
+_REFUSAL_WORDS = ("sorry", "as an ai", "cannot", "can't", "cant", "unable")
 
 
 def _record(pick: PickedPrompt, original: str, rewritten: str, model: str, req_meta: dict, h: str) -> SampleRecord:

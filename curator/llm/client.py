@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import aiohttp
+
 from ..errors import CuratorError, RemoteError
 from ..net import AUTH_STATUSES, RETRYABLE_STATUSES, RetryPolicy, describe_network_error, parse_retry_after
 from ..store import dumps
@@ -139,8 +141,6 @@ class AuthRefused(RemoteError):
 
 def network_cause(exc: BaseException) -> tuple[str, bool]:
     """(cause, no connection was made) for an aiohttp/asyncio exception, in net.py's words."""
-    import aiohttp
-
     if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError)):
         return "TLS error", True
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
@@ -160,8 +160,6 @@ class Client:
     """An aiohttp session for one endpoint; :meth:`call` sends one request with retries."""
 
     def __init__(self, cfg: LLMConfig, sleep=asyncio.sleep):
-        import aiohttp
-
         self.cfg = cfg
         self.url = cfg.base_url.rstrip("/") + "/chat/completions"
         self.json_ok = cfg.json_mode
@@ -183,8 +181,6 @@ class Client:
 
     async def call(self, req: ChatRequest) -> tuple[str, int | None, int]:
         """(content, prompt tokens or None when not reported, completion tokens)."""
-        import aiohttp
-
         attempt = 0
         while True:
             body: dict[str, Any] = {"model": self.cfg.model, "messages": req.messages,
