@@ -107,3 +107,23 @@ def test_some_prompts_failing_for_good_exit_1_and_done_exits_0(cli, tmp_path):
     assert error_lines(partial) == ["error: generate: 2 of 3 got no valid answer (malformed 1, refusal 1)"]
     assert "invalid answers: malformed 2, refusal 2" in partial.stderr
     assert ok.exit_code == 0 and not error_lines(ok)
+
+
+def test_network_causes_are_named_like_the_scraper_does():
+    """DNS cannot be failed on 127.0.0.1 without other traffic, so the mapping is checked on the
+    exceptions aiohttp raises for each cause (refused and TLS are exercised for real above)."""
+    import asyncio
+    import socket
+    from types import SimpleNamespace
+
+    import aiohttp
+
+    from curator.llm.client import network_cause
+
+    key = SimpleNamespace(host="api.example.invalid", port=443, ssl=True)
+    assert network_cause(aiohttp.ClientConnectorDNSError(key, socket.gaierror(-2, "Name or service not known"))) \
+        == ("DNS lookup failed", True)
+    assert network_cause(aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))) \
+        == ("connection refused", True)
+    assert network_cause(aiohttp.ConnectionTimeoutError()) == ("timeout", True)  # while connecting
+    assert network_cause(asyncio.TimeoutError()) == ("timeout", False)  # connected, no answer in time

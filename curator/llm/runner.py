@@ -214,10 +214,10 @@ class _Run:
             return "not_sent", "not sent (cost cap)"
         if cfg.rpm or cfg.tpm:
             await self.limiter.acquire(req.estimated_tokens_in() + req.max_tokens)
+        if self.stop is not None:  # another call ended the run while this one waited for the limiter
+            raise self.stop
         started = utcnow()
         s.sent += 1
-        if self.stop is not None:
-            raise self.stop
         try:
             content, tin, tout = await self.client.call(req)
         except AuthRefused as exc:
