@@ -12,7 +12,6 @@ from curator.errors import CuratorError, RemoteError
 from curator.generate import GenerateOptions, PickedPrompt, generate, validate
 from curator.items import PromptRecord, Provenance, add_prompts
 from curator.llm import RateLimiter, parse_json_object, runner
-from curator.predict import predict
 from curator.text import content_id
 
 from fake_llm_server import FakeLLM
