@@ -17,6 +17,7 @@ recorded with its reason and asked again with a new seed, at most ``retries`` ti
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from dataclasses import dataclass
@@ -162,8 +163,10 @@ class SynthesisTask(LLMTask):
     def request(self, pick: PickedPrompt, index: int, attempt: int) -> ChatRequest:
         o = self.opts
         content = render(self.template, prompt=pick.text, min_words=o.min_words, max_words=o.max_words)
+        # the seed follows the prompt, not its place in this run's list: a re-run that picks the same
+        # prompts in another order (new gaps, another --per-cluster) replays instead of re-asking
         return ChatRequest([{"role": "user", "content": content}], o.temperature,
-                           o.seed + index + attempt * RETRY_SEED_STEP, o.max_tokens, json=True)
+                           o.seed + _seed_offset(pick.prompt_id) + attempt * RETRY_SEED_STEP, o.max_tokens, json=True)
 
     def parse(self, pick: PickedPrompt, content: str) -> Any:
         data = parse_json_object(content)
@@ -180,6 +183,10 @@ class SynthesisTask(LLMTask):
             return 0
         meta = {"temperature": req.temperature, "seed": req.seed}
         return add_samples(conn, [_record(pick, value[0], value[1], self.cfg.model, meta, request_hash)]).new
+
+
+def _seed_offset(prompt_id: str) -> int:
+    return int(hashlib.sha256(prompt_id.encode()).hexdigest()[:4], 16)  # < 65,536: attempts stay apart
 
 
 class RewriteTask(LLMTask):

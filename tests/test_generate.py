@@ -125,6 +125,9 @@ def test_invalid_answers_journaled_earlier_are_retried_on_rerun(gcorpus):
         second = gen(gcorpus, fake, texts, retries=1)
         assert fake.requests - sent_first == 3  # only the new-seed retries; journaled answers are replayed
         assert second.stage1.cached == 7 and second.stage1.done == 7 and not second.stage1.unresolved
+        # the seed follows the prompt, not its place in the list: another order replays, sends nothing
+        third = gen(gcorpus, fake, texts[::-1], retries=1)
+        assert fake.requests - sent_first == 3 and third.stage1.cached == 10 and third.stage1.stored == 0
     per_prompt = dict(gcorpus.store.query("SELECT json_extract(meta, '$.prompt_id'), COUNT(*) FROM samples GROUP BY 1"))
     assert per_prompt == {content_id(t): 1 for t in texts}
 
