@@ -205,3 +205,30 @@ def test_rate_limiter_tokens_per_minute():
         return time.monotonic() - t
 
     assert asyncio.run(run()) >= 0.9  # 60 + 60 > 100: each acquire waits out the window
+
+
+def test_interrupt_inside_a_running_event_loop_cancels_the_run_and_keeps_answers(gcorpus):
+    """A notebook's interrupt lands in the caller's thread while the run works in its own: the run
+    is cancelled (not left running behind the user's back) and what was answered is committed."""
+    import signal
+    import threading
+
+    async def notebook_cell():
+        return gcorpus.generate(picks=picks([f"Make it style {i}." for i in range(40)]), min_words=5,
+                                **llm(fake, concurrency=2))
+
+    with FakeLLM(latency=0.1) as fake:
+        main = threading.main_thread().ident  # Ctrl-C: SIGINT to the main thread, blocked in the run's join
+        threading.Timer(1.0, signal.pthread_kill, (main, signal.SIGINT)).start()
+        loop = asyncio.new_event_loop()  # like ipykernel's: no asyncio.run SIGINT handler, Ctrl-C raises
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                loop.run_until_complete(notebook_cell())
+        finally:
+            loop.close()
+        sent = fake.requests
+        time.sleep(0.5)
+        assert fake.requests == sent  # nothing runs on after the interrupt
+    assert not [t for t in threading.enumerate() if t.name == "curator-llm"]
+    answered = gcorpus.store.scalar("SELECT COUNT(*) FROM llm_calls WHERE status = 'ok'")
+    assert 0 < answered < 40 and gcorpus.store.scalar("SELECT COUNT(*) FROM samples") == answered

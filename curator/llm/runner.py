@@ -328,19 +328,33 @@ def call_sync(ctx: "Context", fn: Callable[["Context"], Awaitable[T]]) -> T:
     from ..store import Store
 
     out: dict[str, Any] = {}
+    started = threading.Event()
 
     def target() -> None:
         store = Store(ctx.store.path)
+        loop = asyncio.new_event_loop()
         try:
-            out["value"] = asyncio.run(fn(Context(ctx.root, store, ctx.settings)))
+            out["task"] = loop.create_task(fn(Context(ctx.root, store, ctx.settings)))
+            out["loop"] = loop
+            started.set()
+            out["value"] = loop.run_until_complete(out["task"])
         except BaseException as exc:  # re-raised in the caller's thread
             out["error"] = exc
         finally:
+            started.set()
+            loop.close()
             store.close()
 
     thread = threading.Thread(target=target, name="curator-llm")
     thread.start()
-    thread.join()
+    try:
+        thread.join()
+    except KeyboardInterrupt:  # the notebook's interrupt: cancel the run, which commits what was answered
+        started.wait()
+        if "loop" in out and not out["loop"].is_closed():
+            out["loop"].call_soon_threadsafe(out["task"].cancel)
+        thread.join()
+        raise
     if "error" in out:
         raise out["error"]
     return out["value"]
