@@ -316,7 +316,11 @@ def generate(ctx: "Context", *, gaps: bool = False, clusters: list[int] | None =
         return summary
     cfg.check_ready(max_cost)
     if rewrite_model is not None:
-        rewrite_config(cfg, opts).check_ready(max_cost)
+        rcfg = rewrite_config(cfg, opts)
+        if max_cost is not None and rcfg.price() is None:  # --price-in/--price-out price --model only
+            raise CuratorError(f"--max-cost {max_cost:g}: the price of the rewrite model {rewrite_model!r} is "
+                               "unknown; add it to curator.toml [llm.prices] (0 for a local server)")
+        rcfg.check_ready(None)
     summary.stage1, summary.stage2 = call_sync(ctx, lambda c: run_generation(c, picks, cfg, opts, max_cost))
     with ctx.store.transaction():
         ctx.store.log_event("generate", {"model": cfg.model, "base_url": cfg.base_url, "clusters": clusters,
