@@ -109,6 +109,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_retries": Key(INT, 4, "retries of a retryable failure", _range(0, 100)),
         "json_mode": Key(BOOL, True, "ask for response_format=json_object"),
         "prices": Key((dict,), {}, "USD per million tokens per model: { input = …, output = … }", _prices),
+        "answer_retries": Key(INT, 2, "new-seed re-asks of an answer that fails validation", _range(0, 20)),
+    },
+    "generate": {
+        "per_cluster": Key(INT, 5, "prompts picked per cluster", _range(1)),
+        "temperature": Key(FLOAT, 0.7, "sampling temperature", _range(0, 2)),
+        "min_words": Key(INT, 30, "shortest original text, in words", _range(1)),
+        "max_words": Key(INT, 200, "longest original text, in words", _range(1)),
     },
     "scrape": {
         "sources": Key(STR, None, "directory of source files (default: ./sources)", nullable=True),

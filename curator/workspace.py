@@ -174,6 +174,26 @@ class Corpus(Context):
 
         return undo(self, n)
 
+    # -- the LLM stages (any OpenAI-compatible endpoint; safe inside a running event loop) -----
+    def generate(self, **options: Any):
+        """Samples for prompts of clusters/gaps/a file; see :func:`curator.generate.generate`.
+        ``summary.check()`` raises when some prompts got no valid sample, like the CLI's exit 1."""
+        from .generate import generate
+
+        return generate(self, **options)
+
+    def brainstorm(self, **options: Any):
+        """New, novel prompts for clusters; see :func:`curator.brainstorm.brainstorm`."""
+        from .brainstorm import brainstorm
+
+        return brainstorm(self, **options)
+
+    def predict(self, **options: Any):
+        """LLM-predicted prompts for samples; see :func:`curator.predict.predict`."""
+        from .predict import predict
+
+        return predict(self, **options)
+
 
 def sample_ids(ids: Any) -> list[str]:
     """Sample ids from one id, a list/Series of ids, or a DataFrame with an ``id`` column."""

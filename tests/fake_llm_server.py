@@ -3,7 +3,11 @@
 Behaviour is chosen by markers in the request's message text, so one run can mix cases:
 ``[[429]]`` (first attempt: 429 with Retry-After: 1), ``[[500]]`` (first attempt: 500),
 ``[[stall]]`` (never answers in time), ``[[malformed]]`` (not JSON), ``[[refusal]]``,
-``[[long]]`` (an over-long original). ``latency`` delays every answer. The server counts
+``[[long]]`` (an over-long original), ``[[flaky]]`` (malformed content on a first attempt, i.e.
+seed < 1,000,003; valid with a retry's new seed), ``[[vary]]`` in a brainstorm request (three
+proposals picked by the request's hash instead of the fixed four). ``latency`` delays every answer. ``mode`` makes every
+request fail one way: ``"401"``, ``"403"``, ``"500"`` (that status), ``"badjson"`` (200 with a body
+that is not JSON). :func:`closed_port_url` is an address where nothing listens. The server counts
 requests in flight (and the maximum), request start times, and completed answers per distinct
 request body, so tests can check limits and "no answered request is sent twice".
 """
@@ -19,9 +23,29 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+STYLES = ["as a pirate shanty", "as a legal contract clause", "in the voice of a sports commentator",
+          "as a haiku about autumn", "as a children's bedtime story", "as a formal apology letter",
+          "as a recipe card", "as a tweet with hashtags", "in Shakespearean English", "as a news headline",
+          "as a product review", "as a motivational speech", "as a limerick", "as a scientific abstract",
+          "as a text message to a friend", "as a weather forecast", "as a museum placard",
+          "as a detective's case notes", "in the style of a fairy tale", "as a job advertisement",
+          "as a haiku sequence about the sea", "as a medieval proclamation", "as stage directions",
+          "as a podcast intro", "as a grocery list", "as an FAQ entry", "as a horoscope", "as a sonnet",
+          "as a wedding toast", "as an obituary"]
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a client killed mid-request (kill -9 tests) is normal
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeLLM:
-    def __init__(self, latency: float = 0.0, json_mode: bool = True):
+    def __init__(self, latency: float = 0.0, json_mode: bool = True, mode: str | None = None):
         self.latency = latency
+        self.mode = mode
         self.json_mode = json_mode
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -32,13 +56,18 @@ class FakeLLM:
         # the default listen backlog of 5 drops connections under 32 parallel clients (SYN retries
         # of 1 s); a real server has a deep backlog
         ThreadingHTTPServer.request_queue_size = 256
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    @property
+    def requests(self) -> int:
+        """Requests received (every attempt counts)."""
+        return len(self.starts)
 
     def __enter__(self) -> "FakeLLM":
         self.thread.start()
@@ -55,6 +84,8 @@ class FakeLLM:
         with self.lock:
             self.attempts[key] += 1
             attempt = self.attempts[key]
+        if self.mode in ("401", "403", "500"):
+            return int(self.mode), {}, {"error": {"message": f"mode {self.mode}", "type": "fake"}}
         if "response_format" in body and not self.json_mode:
             return 400, {}, {"error": {"message": "response_format is not supported", "type": "invalid_request"}}
         if "[[429]]" in text and attempt == 1:
@@ -66,7 +97,7 @@ class FakeLLM:
         m = re.search(r"(?:Rewrite instruction|instruction): (.+)", text)
         prompt = m.group(1).strip() if m else "Rewrite this."
         words = " ".join(f"word{i}" for i in range(60))
-        if "[[malformed]]" in text:
+        if "[[malformed]]" in text or ("[[flaky]]" in text and (body.get("seed") or 0) < 1_000_003):
             content = '{"original_text": "unterminated'
         elif "[[refusal]]" in text:
             content = json.dumps({"original_text": "I'm sorry, but as an AI I cannot help with that.",
@@ -78,6 +109,9 @@ class FakeLLM:
                                   "rewritten_text": f"Rewritten per '{prompt[:40]}'. {words[:200]}"})
         elif '{"original_text"' in text:
             content = json.dumps({"original_text": f"Stage one original for {prompt[:40]}. {words}"})
+        elif '{"prompts"' in text and "[[vary]]" in text:
+            k = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+            content = json.dumps({"prompts": [f"Rewrite this {STYLES[(k + 7 * i) % len(STYLES)]}." for i in range(3)]})
         elif '{"prompts"' in text:
             content = json.dumps({"prompts": ["Rewrite this as a sea shanty.", "Turn this into a lullaby for robots.",
                                               "Recast this as a medieval town crier's announcement.",
@@ -117,7 +151,8 @@ class FakeLLM:
                     if fake.latency:
                         time.sleep(fake.latency)
                     status, headers, payload = fake.answer(body)
-                    data = json.dumps(payload).encode()
+                    data = json.dumps(payload).encode() if fake.mode != "badjson" else b'{"choices": [{"mess'
+
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
@@ -137,6 +172,16 @@ class FakeLLM:
                         fake.in_flight -= counted
 
         return Handler
+
+
+def closed_port_url() -> str:
+    """A base URL on 127.0.0.1 where nothing listens (a port just released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 if __name__ == "__main__":  # python tests/fake_llm_server.py [LATENCY]: prints its URL, serves until killed

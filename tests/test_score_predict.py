@@ -28,12 +28,15 @@ def test_llm_predictions_are_scored_and_promoted(cli, tmp_path):
         "MY EDITED TEMPLATE. Compare the texts, then reply with JSON {\"prompt\": \"...\"}.\n"
         "Original: $original_text\nRewritten: $rewritten_text\n")
     with FakeLLM() as fake:
-        args = ["predict", "--base-url", fake.url, "--model", "fake", "--max-retries", "0", "--json"]
-        first = json.loads(cli(*args).stdout)
-        again = json.loads(cli(*args).stdout)
-    assert first["predictor"] == "llm:fake" and first["ok"] == 2 and first["invalid"] == {"malformed": 1}
-    # the re-run plans only the sample still without a prediction, and finds its answer in the journal
-    assert again["planned"] == 1 and again["cached"] == 1 and again["sent"] == 0
+        args = ["predict", "--base-url", fake.url, "--model", "fake", "--max-retries", "0", "--retries", "1", "--json"]
+        run1, run2 = cli(*args), cli(*args)
+        first, again = json.loads(run1.stdout), json.loads(run2.stdout)
+    # the malformed answer is asked once more with a new seed, then counted as failed for good: exit 1
+    assert first["predictor"] == "llm:fake" and first["predictions_added"] == 2
+    assert first["ok"] == 4 and first["invalid"] == {"malformed": 2} and first["unresolved"] == 1
+    assert run1.exit_code == 1 and "predict: 1 of 3 got no valid answer (malformed 1)" in run1.stderr
+    # the re-run plans only the sample still without a prediction, and finds both answers in the journal
+    assert again["items"] == 1 and again["cached"] == 2 and again["sent"] == 0 and run2.exit_code == 1
     with Corpus.open(cli.root) as c:
         assert c.predictions("llm:fake").predicted_prompt.tolist() == ["Make this more formal."] * 2
         sent = [json.loads(r[0]) for r in c.store.query("SELECT request FROM llm_calls WHERE purpose = 'predict'")]
