@@ -155,7 +155,9 @@ def test_connection_refused_is_reported():
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     r = run(fetch(f"http://127.0.0.1:{port}/x", retries=1, backoff=0.01))
-    assert not r.ok and ("connection error" in r.error or "unreachable" in r.error)
+    # the robots.txt request is the first to fail: a network failure, never "disallowed"
+    assert not r.ok and r.network and r.outcome == "error" and "disallowed" not in r.error
+    assert r.error.startswith("network error: connection refused") and "robots.txt" in r.error
 
 
 def test_cache_and_conditional_requests(site, tmp_path):
