@@ -215,7 +215,8 @@ def test_per_host_delay_never_undercut_measured_on_the_server():
             gaps = site.gaps(h)
             assert len(gaps) == 6  # robots.txt + 6 pages
             # arrival times carry the server's accept jitter (a few ms, more on a loaded machine)
-            assert min(gaps) >= 0.2 - 0.03, (h, gaps)
+            # the first gap also holds the first connection's set-up on the server (thread start, accept)
+            assert gaps[0] >= 0.2 - 0.08 and min(gaps[1:]) >= 0.2 - 0.03, (h, gaps)
             assert site.max_inflight[h] == 1
         # hosts run in parallel: 7 requests per host at 0.2 s apart; one host after another needs > 4 s
         assert took < 0.2 * 20
