@@ -125,6 +125,33 @@ def render(blocks: list[tuple]) -> tuple[str, list[str], list[str]]:
             out.append(f"<p><strong>{e(args[0])}</strong> {e(args[1])}</p>")
         elif kind == "callout":
             out.append(f"<div class='admonition note'><p class='admonition-title'>{e(args[0])}</p><p>{e(args[1])}</p></div>")
+        elif kind == "heading_prompt":
+            for i, (p, expl) in enumerate(args[0], start=1):
+                out.append(f"<h3>{i}. “{e(p)}”</h3><p>{e(expl)}</p>")
+                add(p, "heading")
+        elif kind == "quoted_comment_li":
+            out.append("<ul>" + "".join(f"<li>“{e(p)}” – {e(c)}</li>" for p, c in args[0]) + "</ul>")
+            for p, _ in args[0]:
+                add(p, "list")
+        elif kind == "promptbox":
+            for p in args[0]:
+                out.append(f"<div class='prompt-box'><p class='prompt-text'>{e(p)}</p><button class='copy-btn'>Copy</button></div>")
+                add(p, "box")
+        elif kind == "label_then_block":
+            for label, p, tag in args[0]:
+                inner = f"<pre><code>{e(p)}</code></pre>" if tag == "pre" else f"<{tag}>{e(p)}</{tag}>"
+                out.append(f"<p><strong>{e(label)}</strong></p>{inner}")
+                add(p, "label")
+        elif kind == "em_p":
+            for p in args[0]:
+                out.append(f"<p><em>{e(p)}</em></p>")
+                add(p, "em")
+        elif kind == "li_expl":
+            out.append("<ol>" + "".join(f"<li>{e(p)}<br><small>{e(x)}</small></li>" for p, x in args[0]) + "</ol>")
+            for p, _ in args[0]:
+                add(p, "list")
+        elif kind == "caption":
+            out.append(f"<figure><img src='/img/x.png' alt=''><figcaption>{e(args[0])}</figcaption></figure>")
         elif kind in ("howto", "bullets"):
             tag = "ol" if kind == "howto" else "ul"
             out.append(f"<{tag}>" + "".join(f"<li>{e(t)}</li>" for t in args[0]) + f"</{tag}>")
@@ -135,15 +162,17 @@ def render(blocks: list[tuple]) -> tuple[str, list[str], list[str]]:
 
 def build() -> dict:
     from spec_dev import PAGES as DEV
+    from spec_dev2 import PAGES as DEV2
     from spec_heldout import PAGES as HELDOUT
+    from spec_heldout2 import PAGES as HELDOUT2
 
     pages_dir = HERE / "pages"
     pages_dir.mkdir(exist_ok=True)
     truth = {}
-    for heldout, specs in ((False, DEV), (True, HELDOUT)):
+    for heldout, specs, offset in ((False, DEV, 0), (True, HELDOUT, 50), (False, DEV2, 100), (True, HELDOUT2, 150)):
         for n, spec in enumerate(specs):
             body, prompts, kinds = render(spec["blocks"])
-            html = CHROMES[spec["chrome"]](spec["title"], body, seed=n + (50 if heldout else 0))
+            html = CHROMES[spec["chrome"]](spec["title"], body, seed=n + offset)
             path = pages_dir / f"{spec['name']}.html"
             path.write_text(html, encoding="utf-8")
             truth[spec["name"]] = {"chrome": spec["chrome"], "heldout": heldout, "prompts": prompts,
