@@ -65,6 +65,8 @@ _LABEL = re.compile(
     re.IGNORECASE)
 _QUOTES = [('"', '"'), ("“", "”"), ("‘", "’"), ("'", "'"), ("«", "»"), ("„", "“"), ("`", "`"), ("”", "”"), ("“", "“")]
 _QUOTED_TAIL = re.compile(r"^(?P<lead>[^\"“”]{1,80}?):\s*[\"“](?P<q>[^\"“”]{10,})[\"”]\s*\.?$")
+# “Rewrite this text in a formal tone.” – great for emails: the quoted prompt, then a comment on it
+_QUOTED_HEAD = re.compile(r"^[\"“](?P<q>[^\"“”]{10,})[\"”]\s*(?:[-–—:(]|\.?\s+(?=[A-Z]))")
 
 
 @dataclass
@@ -221,15 +223,21 @@ def _candidates(root: Tag):
     meta = False
     skip: Tag | None = None
     expect_output = False
+    after_label: Tag | None = None  # a bare "Prompt:" paragraph: the next paragraph is the prompt
     for el in root.find_all(True):
         if skip is not None and (el is skip or skip in el.parents):
             continue
         name = el.name
         if name in HEADINGS:
             # malformed pages nest whole lists inside an unclosed <h2>: only its own words count
-            heading = _clean_heading(_node_text(el, skip=("ul", "ol", "p", "div", "table")))[:200] or heading
-            meta = bool(heading and META_HEADING.match(heading))
+            own = _clean_heading(_node_text(el, skip=("ul", "ol", "p", "div", "table")))[:200]
             expect_output = False
+            if own and (_is_wrapped_in_quotes(own) or _LABEL.match(own)):
+                # the layout where the prompt is the heading: it stays in the section above
+                yield own, heading, "heading", el, False
+                continue
+            heading = own or heading
+            meta = bool(heading and META_HEADING.match(heading))
             continue
         if expect_output and name in _BLOCKS:
             skip, expect_output = el, False  # a sample of what the model answered
@@ -290,7 +298,12 @@ def _candidates(root: Tag):
                 continue
             lead = el.find(["strong", "b", "em", "i"])
             lead_text = " ".join(lead.get_text().split()) if lead is not None else ""
-            if _LABEL.match(stripped) or (lead_text and stripped.startswith(lead_text) and
+            labelled = after_label is not None and el.find_previous_sibling() is after_label
+            after_label = None
+            if _LABEL.match(stripped) and not _LABEL.sub("", stripped, count=1).strip():
+                after_label = el
+                continue
+            if labelled or _LABEL.match(stripped) or (lead_text and stripped.startswith(lead_text) and
                                           (_LABEL.match(lead_text + " ") or lead_text.endswith(":"))):
                 yield stripped, heading, "label", el, False
             elif (_is_wrapped_in_quotes(stripped) or _QUOTED_TAIL.match(stripped)) and \
@@ -369,7 +382,7 @@ def clean_prompt(raw: str, el: Tag | None = None) -> str:
         text = _SYMBOL_LEAD.sub("", text, count=1).strip()
         text = _NUMBERING.sub("", text, count=1).strip()
         text = _LABEL.sub("", text, count=1).strip()
-        m = _QUOTED_TAIL.match(text)
+        m = _QUOTED_TAIL.match(text) or _QUOTED_HEAD.match(text)
         if m:
             text = m.group("q").strip()
         text = _unquote(text)

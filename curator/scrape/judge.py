@@ -98,6 +98,14 @@ today tomorrow yesterday always never often sometimes usually
 # an English sentence has some of these beyond its first two words (a German "Lebe in …" has none)
 _ENGLISH = frozenset("the this to and of for with your my it so that a is are be into from".split())
 _PLACEHOLDER = re.compile(r"\{[a-z][a-z0-9_]*\}")
+# "this changelog", "my notes": something at hand, for a verb-led paragraph (not "this week", "this guide")
+_LOOSE_REFERENCE = re.compile(
+    r"\b(?:this|these|my|our)\s+(?!(?:week|month|year|time|way|site|page|guide|blog|tip|trick|method|approach|"
+    r"technique|step|one|is|was|will|can|list|morning|weekend|season|course|tool|app|video)\b)[a-z][a-z-]{2,}",
+    re.IGNORECASE)
+# "Use for reports…", "Great when…": a note on when to use the prompt above, not a prompt
+_USAGE_NOTE = re.compile(r"^(?:use(?:\s+it)?|good|great|best|ideal|perfect|works?(?:\s+well)?|handy|useful)\s+"
+                         r"(?:for|when|with|if|in|on)\b", re.IGNORECASE)
 _EMBED = re.compile(r"pic\.twitter\.com|\(@\w+\)|^@\w+")
 _SHELL = re.compile(r"(?:^|\s)[$>#]\s|\|--|[{;]\s*$|\b(?:def|import|return|var|const|function|class|sudo|pip|npm)\b|::|=>|\(\)|==")
 
@@ -174,8 +182,14 @@ def rejection(text: str, el: Tag | None = None, *, min_words: int = MIN_WORDS, m
     why = to_reader(text)
     if why:
         return why
+    if _USAGE_NOTE.match(text):
+        return "a note on when to use a prompt"
     if plain:
-        if imperative_lead(text) and (TEXT_REFERENCE.search(text) or _PLACEHOLDER.search(text)):
+        if sum(text.count(q) for q in '"“”') > 2:
+            return "dialogue (quoted speech in prose)"
+        strict = TEXT_REFERENCE.search(text) or _PLACEHOLDER.search(text)
+        # an unknown verb in prose needs a text it acts on by name; a listed verb may act on "this X"
+        if imperative_lead(text) and (strict or (first_word(text) in VERBS and _LOOSE_REFERENCE.search(text))):
             return None
         return "prose (a plain paragraph needs a verb lead and a text it acts on)"
     if looks_instructional(text):
