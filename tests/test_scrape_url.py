@@ -105,3 +105,17 @@ def test_corpus_scrape_inside_a_running_event_loop(corpus, site):
     assert len(corpus.prompts()) == 10  # written through the worker thread's own connection, visible here
     events = corpus.store.query("SELECT command FROM events WHERE command = 'scrape'")
     assert len(events) == 1
+
+
+def test_unreachable_url_is_a_network_error_and_exit_1(env):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there
+    res = env("scrape", f"http://127.0.0.1:{port}/prompts", "--json")
+    assert res.exit_code == 1
+    page = json.loads(res.stdout)["pages"][0]
+    assert page["outcome"] == "error" and page["error"].startswith("network error: connection refused")
+    assert "disallowed" not in res.output

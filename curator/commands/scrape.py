@@ -143,6 +143,7 @@ def scrape(ctx, targets, all_sources, max_pages, refresh, dry_run, save_source, 
                                  on_page=on_page)
     if as_json:
         print_json(summary.as_dict())
+        _fail_if_nothing_fetched(summary)
         return
     table = Table(title=f"pages ({len(summary.pages)})", title_justify="left")
     for col in ("source", "url", "outcome", "status", "prompts", "new", "error / notes"):
@@ -170,6 +171,16 @@ def scrape(ctx, targets, all_sources, max_pages, refresh, dry_run, save_source, 
         console.print(f"wrote {escape(summary.saved_source)} ({d['prompts']} prompts detected"
                       + (f", content {escape(d['content'])}" if d.get("content") else "")
                       + f"); next time: curator scrape {escape(save_source)}")
+    _fail_if_nothing_fetched(summary)
+
+
+def _fail_if_nothing_fetched(summary) -> None:
+    """Exit 1 when every page failed (a dead network, a wrong host): the run did nothing."""
+    from ..errors import RemoteError
+
+    failed = [p for p in summary.pages if p.outcome == "error"]
+    if summary.pages and len(failed) == len(summary.pages):
+        raise RemoteError(f"every page failed ({len(failed)}); {failed[0].url}: {failed[0].error}")
 
 
 def visible(text: str) -> str:
