@@ -119,3 +119,20 @@ def test_unreachable_url_is_a_network_error_and_exit_1(env):
     page = json.loads(res.stdout)["pages"][0]
     assert page["outcome"] == "error" and page["error"].startswith("network error: connection refused")
     assert "disallowed" not in res.output
+
+
+def test_followed_links_to_another_site_need_the_sources_allow_patterns(env):
+    with LocalSite(hosts=("127.0.0.1", "127.0.0.2")) as web:
+        other = web.url("/article", "127.0.0.2")
+        web.route("/", f"<html><body><h1>Index</h1><a class='post' href='{other}'>Article</a></body></html>", "127.0.0.1")
+        web.route("/article", page("aihabit_editing.html"), "127.0.0.2")
+        start = web.url("/", "127.0.0.1")
+        (env.sources / "open.toml").write_text(
+            f"start_urls = ['{start}']\n[crawl]\nfollow = 'a.post'\nmax_depth = 1\n", encoding="utf-8")
+        (env.sources / "named.toml").write_text(
+            f"start_urls = ['{start}']\n[crawl]\nfollow = 'a.post'\nmax_depth = 1\n"
+            f"allow = ['^http://127[.]0[.]0[.][12]:']\n", encoding="utf-8")
+        blocked = {p["url"]: p for p in json.loads(env("scrape", "open", "--json").stdout)["pages"]}
+        assert blocked[other]["outcome"] == "blocked" and web.requests("127.0.0.2", "/article") == []
+        allowed = {p["url"]: p for p in json.loads(env("scrape", "named", "--json").stdout)["pages"]}
+        assert allowed[other]["outcome"] == "new" and allowed[other]["prompts"] == 5

@@ -175,9 +175,10 @@ class Fetcher:
         current = url
         raw: _Raw | None = None
         for _ in range(self.settings.max_redirects + 1):
-            if current != url and not redirect_allowed(start, current, hosts):
-                result.error = (f"refused redirect to another site: {current} (name its host in "
-                                f"crawl.redirect_hosts to allow it)")
+            if (current != url or start != url) and not redirect_allowed(start, current, hosts):
+                what = "redirect" if current != url else "link"
+                result.error = (f"refused {what} to another site: {current} (name its host in "
+                                f"crawl.redirect_hosts, or match it with crawl.allow, to allow it)")
                 result.outcome = "blocked"
                 return
             if not await self._internal_ok(result, current, start):

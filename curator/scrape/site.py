@@ -25,14 +25,21 @@ from bs4 import BeautifulSoup
 
 from ..context import Context
 from ..errors import CuratorError
+from ..items import PromptRecord, Provenance, add_prompts
 from ..net import run_sync
-from ..store import Store
-from ..items import Provenance, PromptRecord, add_prompts
 from ..placeholders import normalise_placeholders
-from ..store import utcnow
+from ..store import Store, utcnow
 from .cache import HttpCache
 from .extract import ExtractedPrompt, extract_prompts, rejection
-from .fetch import HTML_TYPES, LIST_TYPES, FetchResult, FetchSettings, Fetcher, normalise_url
+from .fetch import (
+    HTML_TYPES,
+    LIST_TYPES,
+    Fetcher,
+    FetchResult,
+    FetchSettings,
+    normalise_url,
+)
+from .safety import host_of
 from .sources import Source
 
 # outcome of a page, as reported per URL
@@ -170,8 +177,12 @@ async def crawl(fetcher: Fetcher, src: Source, record, *, corpus=None, max_pages
 
     async def _site_page(fetcher: Fetcher, src: Source, url: str, depth: int, start: str) -> None:
         # a followed link is judged like a redirect from the start URL it was found from
-        result = await fetcher.fetch(url, accept=HTML_TYPES, refresh=refresh, start=start,
-                                     hosts=src.redirect_hosts)
+        hosts = src.redirect_hosts
+        if url != start and src.allow:
+            # a link the source's own `allow` patterns accepted may be on another site; the
+            # internal-address rule still judges it against the start URL
+            hosts = hosts + (host_of(url),)
+        result = await fetcher.fetch(url, accept=HTML_TYPES, refresh=refresh, start=start, hosts=hosts)
         report = PageReport(source=src.name, url=url, outcome="error", status=result.status, depth=depth,
                             notes=list(result.notes))
         if not result.ok:
