@@ -92,3 +92,19 @@ def test_sample_output_and_tips_are_not_prompts():
                    "Rewrite this cover letter so it opens with my biggest win.",
                    "Trim this post to under 280 characters.", "Rewrite this apology so it sounds sincere.",
                    "Reduce the jargon in this text.", "Punch up this intro.", "Condense these notes into five bullets."]
+
+
+def test_advice_on_a_page_about_something_else_is_not_a_prompt():
+    from curator.scrape.extract import extract_prompts
+
+    advice = """<html><head><title>How to become a better writer</title></head><body><article>
+    <h1>How to become a better writer</h1><p>Writing is a skill like any other.</p>
+    <h2>Habits</h2><ul><li>Write every day, even for ten minutes.</li><li>Keep a notebook with you.</li>
+    <li>Make time for reading outside your genre.</li><li>Rewrite this kind of sentence until it sings: {sentence}</li></ul>
+    </article></body></html>"""
+    got = extract_prompts(advice)
+    assert [p.text for p in got.prompts] == ["Rewrite this kind of sentence until it sings: {sentence}"]
+    assert any("not a prompt page" in why for _, why in got.rejected)
+    # the same list on a page about ChatGPT prompts is a list of prompts
+    about = advice.replace("How to become a better writer", "ChatGPT prompts for writers")
+    assert len(extract_prompts(about).prompts) == 4

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from ..placeholders import normalise_placeholders
-from .judge import MAX_WORDS, MIN_WORDS, looks_instructional, rejection  # noqa: F401 (re-exported)
+from .judge import MAX_WORDS, MIN_WORDS, looks_instructional, names_a_text, rejection  # noqa: F401 (re-exported)
 
 warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
@@ -106,6 +106,10 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
     else:
         root, out.method = _content_root(html, content_selector)
         candidates = list(_candidates(root)) if root is not None else []
+    # a page that never mentions prompts or an AI tool is not a prompt listicle: there a bare
+    # imperative ("Write every day") is advice, and only a prompt that names its text counts
+    about_ai = bool(prompt_selector) or bool(_ABOUT_AI.search(
+        " ".join(filter(None, [_title(html), root.get_text(" ") if not prompt_selector and root is not None else ""]))))
     seen: set[str] = set()
     for raw, heading, kind, el, plain in candidates:
         if kind == _META:
@@ -115,6 +119,8 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
         text = clean_prompt(raw, el if kind in ("li", "dd", "td", "selected", "label") else None)
         why = rejection(text, None if kind == "br" else el, min_words=min_words, max_words=max_words, plain=plain,
                         code=kind == "code")
+        if not why and not about_ai and kind != "label" and not names_a_text(text):
+            why = "not a prompt page (no prompt or AI tool mentioned) and no text named"
         if why:
             if raw.strip():
                 out.rejected.append((" ".join(raw.split())[:200], why))
@@ -126,6 +132,16 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
         out.prompts.append(ExtractedPrompt(text=text, heading=heading, kind=kind, position=len(out.prompts) + 1,
                                            raw=" ".join(raw.split())))
     return out
+
+
+_ABOUT_AI = re.compile(r"prompt|chat\s?gpt|\bgpt|\bai\b|\bclaude\b|\bgemini\b|copilot|\bllms?\b|language model|"
+                       r"chatbot|bard\b|midjourney|perplexity", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _title(html: str) -> str:
+    m = _TITLE.search(html[:20000])
+    return m.group(1) if m else ""
 
 
 # -- main content ----------------------------------------------------------------------------

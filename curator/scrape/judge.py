@@ -149,6 +149,11 @@ def looks_instructional(text: str) -> bool:
     return False
 
 
+def names_a_text(text: str) -> bool:
+    """The prompt names the text it acts on ("this paragraph", "the following") or has a slot."""
+    return bool(TEXT_REFERENCE.search(text) or _PLACEHOLDER.search(text))
+
+
 def to_reader(text: str) -> str | None:
     """Why ``text`` is addressed to the reader rather than to the model, or None."""
     if first_word(text) in READER_VERBS:
