@@ -68,6 +68,8 @@ def test_real_non_listicle_pages_give_almost_no_prompts(shared_data):
     ("Once the project decided to port the code, the work began.", "not an instruction"),
     ("Lebe in Gemeinschaft mit anderen Menschen", "not an instruction"),
     ("DOUBLE YOUR BTC TODAY", "not an instruction"),
+    ("Always check the output before you publish it.", "talks about the tool (a tip for the reader)"),
+    ("Rewrite this email and format the output as a bulleted list.", None),  # names its text: a prompt
 ])
 def test_judge_rules(text, why):
     from curator.scrape.judge import rejection

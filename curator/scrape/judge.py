@@ -70,9 +70,11 @@ BOILERPLATE = re.compile(
 TOOL_TALK = re.compile(
     r"\b(?:chat\s?gpt|gpt-?\d\w*|claude|gemini|bard|copilot|chatbot|llm)\b|"
     r"\b(?:the|an?|your)\s+(?:ai|a\.i\.|model|bot|assistant|tool)\b(?!\s+(?:industry|ethics|policy))|"
-    r"\b(?:the|its|this)\s+(?:output|outputs|result|results|response|answer it gives)\b(?!\s+(?:section|of the text))|"
     r"\b(?:these|this|the|a|each|every|one of the|my)\s+prompts?\b",
     re.IGNORECASE)
+# "Check the output before you send it" is a tip; "Rewrite this email and format the output as a list"
+# is a prompt: the model's output counts as tool talk only when no text is named
+OUTPUT_TALK = re.compile(r"\b(?:the|its|this)\s+(?:output|outputs|result|results|response)\b", re.IGNORECASE)
 READER_VERBS = frozenset("""
 copy paste click open download subscribe follow share comment drop save bookmark repost visit sign log
 join register buy grab scroll bookmark tag dm message contact enroll download install run
@@ -158,7 +160,7 @@ def to_reader(text: str) -> str | None:
     """Why ``text`` is addressed to the reader rather than to the model, or None."""
     if first_word(text) in READER_VERBS:
         return "an instruction to the reader"
-    if TOOL_TALK.search(text):
+    if TOOL_TALK.search(text) or (OUTPUT_TALK.search(text) and not names_a_text(text)):
         return "talks about the tool (a tip for the reader)"
     return None
 
