@@ -165,11 +165,13 @@ def build() -> dict:
     from spec_dev2 import PAGES as DEV2
     from spec_heldout import PAGES as HELDOUT
     from spec_heldout2 import PAGES as HELDOUT2
+    from spec_heldout3 import PAGES as HELDOUT3
 
     pages_dir = HERE / "pages"
     pages_dir.mkdir(exist_ok=True)
     truth = {}
-    for heldout, specs, offset in ((False, DEV, 0), (True, HELDOUT, 50), (False, DEV2, 100), (True, HELDOUT2, 150)):
+    for heldout, specs, offset in ((False, DEV, 0), (True, HELDOUT, 50), (False, DEV2, 100), (True, HELDOUT2, 150),
+                                    (True, HELDOUT3, 200)):
         for n, spec in enumerate(specs):
             body, prompts, kinds = render(spec["blocks"])
             html = CHROMES[spec["chrome"]](spec["title"], body, seed=n + offset)
