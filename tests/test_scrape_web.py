@@ -1,6 +1,7 @@
-"""Extraction measured on the local test web (tests/sites/web): 33 pages in five site chromes,
-20 prompt layouts and their distractors, with ground truth. The held-out pages (ho-*, ho2-*) were
-sealed before the rules were tuned; their figures are the ones docs/sources.md reports."""
+"""Extraction measured on the local test web (tests/sites/web): 38 pages in five site chromes,
+20 prompt layouts and their distractors, with ground truth. The held-out pages (ho-*, ho2-*,
+ho3-*) were sealed before they were measured; docs/sources.md reports their figures (and the one
+fix made after batch 3 was measured)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def heldout():
 
 def test_pages_are_the_sealed_ones():
     t = truth()
-    assert len(t) >= 33 and sum(v["heldout"] for v in t.values()) >= 13
+    assert len(t) >= 38 and sum(v["heldout"] for v in t.values()) >= 18
     assert len({v["chrome"] for v in t.values()}) == 5
     for name, v in t.items():
         html = (WEB / "pages" / f"{name}.html").read_bytes()

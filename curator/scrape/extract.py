@@ -51,7 +51,7 @@ OUTPUT_INTRO = re.compile(r"(?:gave me|came back|looked like|it wrote|it returne
                           r"the (?:result|output|answer|response)|here(?:'s| is) what)[^:]*:\s*$", re.IGNORECASE)
 TIP_LABEL = re.compile(r"^(?:pro\s+|bonus\s+|quick\s+)?(?:tip|note|remember|warning|important|caution|p\.?\s?s\.?|"
                        r"hint|reminder|disclaimer|update|edit|fyi)\s*\d*\s*[:\-–—]", re.IGNORECASE)
-_SYMBOL_LEAD = re.compile(r"^(?:[\u2190-\u2BFF\u2600-\u27BF\U0001F000-\U0001FAFF\uFE0F\u200D\u20E3*#✓✔•►▶→➡️]+\s*)+")
+_SYMBOL_LEAD = re.compile(r"^(?:(?:[0-9#*]\uFE0F?\u20E3|[\u2190-\u2BFF\u2600-\u27BF\U0001F000-\U0001FAFF\uFE0F\u200D\u20E3*#✓✔•►▶→➡️])+\s*)+")  # noqa: E501 (keycaps 1️⃣ first)
 _META = "meta"  # a block in a section that holds no prompts
 _BLOCKS = ("p", "blockquote", "pre", "ul", "ol", "table", "dl", "figure")
 
