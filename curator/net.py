@@ -9,11 +9,14 @@ never as something else (a robots.txt that cannot be fetched is not "disallowed"
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import email.utils
 import random
 import ssl
 import time
 from dataclasses import dataclass
+from typing import Any, Callable, Coroutine, TypeVar
 
 import httpx
 
@@ -21,6 +24,8 @@ import httpx
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 522, 524})
 #: statuses that mean the credentials are wrong: retrying cannot help and wastes the budget
 AUTH_STATUSES = frozenset({401, 403})
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,25 @@ def describe_network_error(exc: BaseException) -> str:
     if "reset" in text:
         return "connection reset"
     return f"connection error ({type(exc).__name__}: {exc})"
+
+
+def loop_running() -> bool:
+    """True inside a running event loop (a Jupyter cell, an async app)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine ``factory()`` from synchronous code and return its result.
+
+    ``asyncio.run`` refuses to start inside a running loop, which is where a notebook user calls
+    the library from; there the coroutine runs on a worker thread with its own loop and the call
+    blocks until it is done (a factory, not a coroutine, so it is created on the loop that runs it).
+    """
+    if not loop_running():
+        return asyncio.run(factory())
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="curator-async") as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()

@@ -135,6 +135,18 @@ class Corpus(Context):
 
         return compute_coverage(self, target, model or self.setting("embed", "model", None))
 
+    def scrape(self, *targets: str, all_sources: bool = False, sources: str | os.PathLike | None = None,
+               max_pages: int | None = None, refresh: bool = False, dry_run: bool = False,
+               save_source: str | None = None):
+        """Scrape source names and/or URLs, like ``curator scrape``; works inside a running event
+        loop (Jupyter). Returns a summary: ``.pages`` (each with ``.extracted``), ``.totals()``."""
+        from .scrape.run import scrape_targets
+
+        if len(targets) == 1 and not isinstance(targets[0], str):
+            targets = tuple(targets[0])  # a list of targets
+        return scrape_targets(self, targets, all_sources=all_sources, sources=sources, max_pages=max_pages,
+                              refresh=refresh, dry_run=dry_run, save_source=save_source)
+
     def score(self, metric_model: str | None = None, **options: Any):
         from .score import score_predictions
 

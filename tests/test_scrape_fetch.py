@@ -155,7 +155,9 @@ def test_connection_refused_is_reported():
     port = s.getsockname()[1]
     s.close()  # nothing listens there now
     r = run(fetch(f"http://127.0.0.1:{port}/x", retries=1, backoff=0.01))
-    assert not r.ok and ("connection error" in r.error or "unreachable" in r.error)
+    # the robots.txt request is the first to fail: a network failure, never "disallowed"
+    assert not r.ok and r.network and r.outcome == "error" and "disallowed" not in r.error
+    assert r.error.startswith("network error: connection refused") and "robots.txt" in r.error
 
 
 def test_cache_and_conditional_requests(site, tmp_path):
@@ -213,7 +215,8 @@ def test_per_host_delay_never_undercut_measured_on_the_server():
             gaps = site.gaps(h)
             assert len(gaps) == 6  # robots.txt + 6 pages
             # arrival times carry the server's accept jitter (a few ms, more on a loaded machine)
-            assert min(gaps) >= 0.2 - 0.03, (h, gaps)
+            # the first gap also holds the first connection's set-up on the server (thread start, accept)
+            assert gaps[0] >= 0.2 - 0.08 and min(gaps[1:]) >= 0.2 - 0.03, (h, gaps)
             assert site.max_inflight[h] == 1
         # hosts run in parallel: 7 requests per host at 0.2 s apart; one host after another needs > 4 s
         assert took < 0.2 * 20

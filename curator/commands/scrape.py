@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..console import console, print_json, progress
@@ -15,19 +14,9 @@ from .common import open_corpus
 
 
 def _sources_dir(ctx: click.Context, option: str | None, corpus=None) -> Path:
-    """--sources, else $CURATOR_SOURCES, else [scrape] sources in curator.toml, else ./sources,
-    else <corpus>/sources."""
-    if option:
-        return Path(option)
-    if os.environ.get("CURATOR_SOURCES"):
-        return Path(os.environ["CURATOR_SOURCES"])
-    if corpus is not None and corpus.setting("scrape", "sources"):
-        configured = Path(corpus.setting("scrape", "sources"))
-        return configured if configured.is_absolute() else corpus.root / configured
-    if Path("sources").is_dir():
-        return Path("sources")
-    root = Path(ctx.find_root().obj["corpus_dir"])
-    return root / "sources"
+    from ..scrape.run import sources_dir
+
+    return sources_dir(corpus, option)
 
 
 def _load(ctx, sources_dir):
@@ -90,7 +79,9 @@ def sources_check(ctx, name, sources_dir, url, show_rejected, as_json) -> None:
     corpus, found = _load(ctx, sources_dir)
     if name not in found:
         raise CuratorError(f"no source named {name!r}; known: {', '.join(sorted(found)) or 'none'}")
-    result = asyncio.run(check_source(found[name], settings_for(corpus), url=url))
+    from ..net import run_sync
+
+    result = run_sync(lambda: check_source(found[name], settings_for(corpus), url=url))
     if as_json:
         print_json(result)
         return
@@ -120,56 +111,82 @@ def sources_check(ctx, name, sources_dir, url, show_rejected, as_json) -> None:
 
 
 @click.command()
-@click.argument("names", nargs=-1)
+@click.argument("targets", nargs=-1, metavar="[NAME|URL]...")
 @click.option("--all", "all_sources", is_flag=True, help="Every source in the sources directory.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="At most N pages per source (overrides the files).")
 @click.option("--refresh", is_flag=True, help="Ignore the HTTP cache and re-extract pages even when unchanged.")
-@click.option("--dry-run", is_flag=True, help="Fetch and extract, store nothing, print what would be added.")
+@click.option("--dry-run", is_flag=True, help="Fetch and extract, store nothing, print every prompt with its heading.")
+@click.option("--save-source", metavar="NAME",
+              help="Write sources/NAME.toml for the URLs given, so the next run is `curator scrape NAME`.")
 @_sources_option
 @click.option("--json", "as_json", is_flag=True, help="Print the per-URL summary as JSON.")
 @click.pass_context
-def scrape(ctx, names, all_sources, max_pages, refresh, dry_run, sources_dir, as_json) -> None:
-    """Fetch, extract and store prompts from sources NAME... (or --all).
+def scrape(ctx, targets, all_sources, max_pages, refresh, dry_run, save_source, sources_dir, as_json) -> None:
+    """Fetch, extract and store prompts from sources NAME... and/or pages URL... (or --all).
 
-    Polite: robots.txt, per-host delay and concurrency ([scrape] in curator.toml). A re-run skips
-    unchanged pages. Every URL is reported: new, unchanged, error, disallowed or skipped.
+    A URL needs no source file: `curator scrape https://example.com/prompts --dry-run` shows what
+    would be stored. Polite: robots.txt, per-host delay and concurrency ([scrape] in curator.toml),
+    the HTTP cache. A re-run skips unchanged pages. Every URL is reported: new, unchanged, error,
+    disallowed, blocked or skipped.
     """
-    from ..scrape.site import scrape as run_scrape
-    from ..scrape.site import settings_for
+    from ..scrape.run import scrape_targets
 
-    if bool(names) == bool(all_sources):
-        raise CuratorError("name one or more sources, or pass --all (see `curator sources list`)")
-    corpus, found = _load(ctx, sources_dir)
-    unknown = [n for n in names if n not in found]
-    if unknown:
-        raise CuratorError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(found)) or 'none'}")
-    chosen = list(found.values()) if all_sources else [found[n] for n in names]
+    corpus = open_corpus(ctx)
     with progress() as bar:
         task = bar.add_task("scrape", total=None)
 
         def on_page(report) -> None:
             bar.update(task, advance=1, description=f"scrape {report.source}")
 
-        summary = run_scrape(corpus, chosen, settings=settings_for(corpus), max_pages=max_pages,
-                             refresh=refresh, dry_run=dry_run, on_page=on_page)
+        summary = scrape_targets(corpus, targets, all_sources=all_sources, sources=sources_dir,
+                                 max_pages=max_pages, refresh=refresh, dry_run=dry_run, save_source=save_source,
+                                 on_page=on_page)
     if as_json:
         print_json(summary.as_dict())
+        _fail_if_nothing_fetched(summary)
         return
     table = Table(title=f"pages ({len(summary.pages)})", title_justify="left")
     for col in ("source", "url", "outcome", "status", "prompts", "new", "error / notes"):
         table.add_column(col, overflow="fold", justify="right" if col in ("status", "prompts", "new") else "left")
     for p in summary.pages:
-        table.add_row(p.source, p.url, p.outcome, "" if p.status is None else str(p.status), str(p.prompts),
-                      str(p.new), "; ".join(([p.error] if p.error else []) + p.notes))
+        table.add_row(escape(p.source), escape(p.url), p.outcome, "" if p.status is None else str(p.status),
+                      str(p.prompts), str(p.new), escape("; ".join(([p.error] if p.error else []) + p.notes)))
     console.print(table)
+    if dry_run:
+        for p in summary.pages:
+            if not p.extracted:
+                continue
+            found = Table(title=f"would store from {escape(p.url)}", title_justify="left")
+            for col in ("#", "heading", "kind", "prompt"):
+                found.add_column(col, overflow="fold")
+            for e in p.extracted:
+                found.add_row(str(e.position), visible(e.heading or ""), e.kind, visible(e.text))
+            console.print(found)
     t = summary.totals()
     console.print(f"{t['pages']} pages ({', '.join(f'{k} {v}' for k, v in sorted(t['by_outcome'].items()))}), "
                   f"{t['requests']} requests, {t['prompts_found']} prompts found, "
                   + ("nothing stored (dry run)" if dry_run else f"{t['prompts_new']} new") + f", {t['seconds']} s")
-    if dry_run:
-        for p in summary.pages:
-            for e in p.extracted[:5]:
-                console.print(f"  [dim]{p.source}[/] {e.text}")
+    if summary.saved_source:
+        d = summary.detected
+        console.print(f"wrote {escape(summary.saved_source)} ({d['prompts']} prompts detected"
+                      + (f", content {escape(d['content'])}" if d.get("content") else "")
+                      + f"); next time: curator scrape {escape(save_source)}")
+    _fail_if_nothing_fetched(summary)
+
+
+def _fail_if_nothing_fetched(summary) -> None:
+    """Exit 1 when every page failed (a dead network, a wrong host): the run did nothing."""
+    from ..errors import RemoteError
+
+    failed = [p for p in summary.pages if p.outcome == "error"]
+    if summary.pages and len(failed) == len(summary.pages):
+        raise RemoteError(f"every page failed ({len(failed)}); {failed[0].url}: {failed[0].error}")
+
+
+def visible(text: str) -> str:
+    """Scraped text as data: markup escaped, control characters shown, never sent to the terminal."""
+    text = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+    return escape(text)
 
 
 commands = [sources, scrape]

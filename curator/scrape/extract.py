@@ -28,60 +28,45 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 from ..placeholders import normalise_placeholders
+from .judge import MAX_WORDS, MIN_WORDS, looks_instructional, names_a_text, rejection  # noqa: F401 (re-exported)
 
 warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
-MIN_WORDS = 3
-MAX_WORDS = 150
-MAX_CHARS = 1500
-
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
-VERBS = frozenset("""
-rewrite rephrase paraphrase reword rework redo revise edit proofread correct fix polish refine improve
-enhance make write convert transform turn translate adapt adjust change modify alter tailor tweak
-summarize summarise condense shorten simplify expand elaberate elaborate lengthen extend clarify
-restructure reorganize reorganise organize organise format structure add remove delete replace cut
-trim insert use apply keep include incorporate emphasize emphasise highlight create generate compose
-draft craft produce develop give provide list outline explain describe analyze analyse evaluate
-review check critique assess compare identify find suggest recommend offer brainstorm come
-act pretend imagine play assume take help tell show let please respond reply answer continue
-boost strengthen soften tone humanize humanise personalize personalise optimize optimise spice
-infuse inject localize localise standardize standardise streamline tighten punch jazz dumb
-break split merge combine reformat bulletize outline-ify render present frame recast retell
-narrate compose draw craft design prepare address send greet thank follow remind decline
-apologize apologise request ask invite announce introduce persuade convince argue debate
-""".split())
-REQUEST_STARTS = re.compile(
-    r"^(?:please\s+)?(?:can|could|would|will)\s+you\b|^i\s+(?:want|need|would like)\s+you\b|"
-    r"^you\s+are\b|^as\s+an?\b|^act\s+as\b|^i'?m\s+(?:writing|working)\b|^let'?s\b|^now\b|^here\s+is\b",
+# sections that hold no prompts: how-to steps, benefits, FAQs, outros, related links
+META_HEADING = re.compile(
+    r"^(?:how to (?:use|get|write|apply)|how (?:it|this|they|to) works?|how i use|before (?:you|we)|getting started|"
+    r"what you(?:'ll)? need|steps?\b|instructions|(?:pro |bonus |quick )?tips?\b|faqs?\b|frequently asked|"
+    r"benefits|why\b|advantages|conclusion|final thoughts|wrapping up|wrap-up|in summary|related|see also|"
+    r"about\b|more from|recommended|resources|further reading|what (?:makes|is|are|did not|didn'?t|doesn'?t)\b|"
+    r"the bottom line|key takeaways|common mistakes|a note on|tools? we|share this|comments?\b|"
+    r"leave a reply|table of contents|contents$|sample output|example output|results?$)",
     re.IGNORECASE)
-TEXT_REFERENCE = re.compile(
-    r"\b(?:this|the|my|following|given|above|below|provided|attached|original)\s+"
-    r"(?:text|paragraph|passage|sentence|sentences|article|essay|email|e-mail|message|content|copy|"
-    r"draft|story|post|letter|document|section|excerpt|piece|blurb|description|speech|report|summary|"
-    r"statement|paragraphs|code|function|script|snippet|query|bio|caption|tweet|headline|intro|introduction)\b"
-    r"|\bthe\s+following\b|\b(?:below|above):",
-    re.IGNORECASE)
-BOILERPLATE = re.compile(
-    r"subscribe|newsletter|cookie|privacy policy|terms of (?:service|use)|all rights reserved|©|"
-    r"\bsign (?:up|in)\b|\blog ?in\b|read more|click here|share (?:this|on)|follow us|related posts?|"
-    r"advertisement|sponsored|affiliate|posted by|written by|about the author|leave a (?:comment|reply)|"
-    r"\bcomments?\s*\(\d+\)|table of contents|skip to content|back to top",
-    re.IGNORECASE)
-STATEMENT_STARTS = frozenset("""
-it its this these that those the a an there they we he she his her their our you your i my is are was were
-has have had saves makes helps improves gives allows lets takes keeps works creates provides offers
-""".split())
+# "Output:", "Result:", "Sample output:", "Before:" — what follows is a model's answer, not a prompt
+OUTPUT_LABEL = re.compile(
+    r"^(?:(?:sample|example|chatgpt'?s?|ai|the|its|model|final)\s+)?(?:output|result|response|answer|reply|"
+    r"rewritten (?:version|text)|before|after)s?\s*(?:\([^)]*\))?\s*[:\-–—]", re.IGNORECASE)
+OUTPUT_INTRO = re.compile(r"(?:gave me|came back|looked like|it wrote|it returned|it produced|got back|"
+                          r"the (?:result|output|answer|response)|here(?:'s| is) what)[^:]*:\s*$", re.IGNORECASE)
+TIP_LABEL = re.compile(r"^(?:pro\s+|bonus\s+|quick\s+)?(?:tip|note|remember|warning|important|caution|p\.?\s?s\.?|"
+                       r"hint|reminder|disclaimer|update|edit|fyi)\s*\d*\s*[:\-–—]", re.IGNORECASE)
+_SYMBOL_LEAD = re.compile(r"^(?:(?:[0-9#*]\uFE0F?\u20E3|[\u2190-\u2BFF\u2600-\u27BF\U0001F000-\U0001FAFF\uFE0F\u200D\u20E3*#✓✔•►▶→➡️])+\s*)+")  # noqa: E501 (keycaps 1️⃣ first)
+_META = "meta"  # a block in a section that holds no prompts
+_BLOCKS = ("p", "blockquote", "pre", "ul", "ol", "table", "dl", "figure")
 
 _NUMBERING = re.compile(r"^\s*(?:(?:#|no\.?\s*)?\d{1,3}\s*[.):\-–—]\s*|\(\d{1,3}\)\s*|[•\-*·▪►✓✔→]\s+|step\s+\d+\s*[:.]\s*)",
                         re.IGNORECASE)
 _LABEL = re.compile(
-    r"^(?:(?:example|sample|chatgpt|ai|copy|the)\s+)?(?:prompt|prompt\s+template|template|try(?:\s+this)?|"
-    r"example|input|use|ask)\s*(?:#?\d{1,3})?\s*[:\-–—]\s*",
+    r"^(?:(?:example|sample|chatgpt|ai|copy|copy-paste|copy\s+this|use\s+this|the|my|full|final|bonus|simple|"
+    r"better|good|a|your)\s+)?(?:prompt(?:\s+(?:template|example|idea|to\s+(?:copy|use|try)))?|template|"
+    r"try(?:\s+this)?(?:\s+prompt)?|example|input|use|ask|say)\s*(?:#?\d{1,3})?\s*[:\-–—]\s*"
+    r"|^[^:“”\"]{0,60}\btry(?:\s+this)?(?:\s+instead)?\s*:\s*",
     re.IGNORECASE)
 _QUOTES = [('"', '"'), ("“", "”"), ("‘", "’"), ("'", "'"), ("«", "»"), ("„", "“"), ("`", "`"), ("”", "”"), ("“", "“")]
 _QUOTED_TAIL = re.compile(r"^(?P<lead>[^\"“”]{1,80}?):\s*[\"“](?P<q>[^\"“”]{10,})[\"”]\s*\.?$")
+# “Rewrite this text in a formal tone.” – great for emails: the quoted prompt, then a comment on it
+_QUOTED_HEAD = re.compile(r"^[\"“](?P<q>[^\"“”]{10,})[\"”]\s*(?:[-–—:(]|\.?\s+(?=[A-Z]))")
 
 
 @dataclass
@@ -115,15 +100,27 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
     html = escape_bare_placeholders(html)
     if prompt_selector:
         soup = _soup(html)
-        candidates = [(_node_text(el), _heading_before(el), "selected", el) for el in soup.select(prompt_selector)]
+        candidates = [(_node_text(el), _heading_before(el), "selected", el, False)
+                      for el in soup.select(prompt_selector)]
         out.method = "selector"
     else:
         root, out.method = _content_root(html, content_selector)
         candidates = list(_candidates(root)) if root is not None else []
+    # a page that never mentions prompts or an AI tool is not a prompt listicle: there a bare
+    # imperative ("Write every day") is advice, and only a prompt that names its text counts
+    about_ai = bool(prompt_selector) or bool(_ABOUT_AI.search(
+        " ".join(filter(None, [_title(html), root.get_text(" ") if not prompt_selector and root is not None else ""]))))
     seen: set[str] = set()
-    for raw, heading, kind, el in candidates:
-        text = clean_prompt(raw, el if kind in ("li", "selected") else None)
-        why = rejection(text, el, min_words=min_words, max_words=max_words)
+    for raw, heading, kind, el, plain in candidates:
+        if kind == _META:
+            if raw.strip():
+                out.rejected.append((" ".join(raw.split())[:200], f"in a section that holds no prompts ({heading})"))
+            continue
+        text = clean_prompt(raw, el if kind in ("li", "dd", "td", "selected", "label") else None)
+        why = rejection(text, None if kind == "br" else el, min_words=min_words, max_words=max_words, plain=plain,
+                        code=kind == "code")
+        if not why and not about_ai and kind != "label" and not names_a_text(text):
+            why = "not a prompt page (no prompt or AI tool mentioned) and no text named"
         if why:
             if raw.strip():
                 out.rejected.append((" ".join(raw.split())[:200], why))
@@ -135,6 +132,16 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
         out.prompts.append(ExtractedPrompt(text=text, heading=heading, kind=kind, position=len(out.prompts) + 1,
                                            raw=" ".join(raw.split())))
     return out
+
+
+_ABOUT_AI = re.compile(r"prompt|chat\s?gpt|\bgpt|\bai\b|\bclaude\b|\bgemini\b|copilot|\bllms?\b|language model|"
+                       r"chatbot|bard\b|midjourney|perplexity", re.IGNORECASE)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _title(html: str) -> str:
+    m = _TITLE.search(html[:20000])
+    return m.group(1) if m else ""
 
 
 # -- main content ----------------------------------------------------------------------------
@@ -223,48 +230,125 @@ def _drop_boilerplate(root: Tag) -> None:
 
 # -- candidates ------------------------------------------------------------------------------
 def _candidates(root: Tag):
-    """(raw text, heading, kind, element) for every prompt-shaped element, in document order."""
+    """(raw text, heading, kind, element, plain) for every block that may hold a prompt, in order.
+
+    ``plain`` marks a bare prose paragraph, which the judge holds to a stricter rule. Sections
+    under a how-to/benefits/FAQ heading and the block after an "Output:" label are skipped.
+    """
     heading: str | None = None
+    meta = False
+    skip: Tag | None = None
+    expect_output = False
+    after_label: Tag | None = None  # a bare "Prompt:" paragraph: the next paragraph is the prompt
     for el in root.find_all(True):
+        if skip is not None and (el is skip or skip in el.parents):
+            continue
         name = el.name
         if name in HEADINGS:
             # malformed pages nest whole lists inside an unclosed <h2>: only its own words count
-            heading = _clean_heading(_node_text(el, skip=("ul", "ol", "p", "div", "table")))[:200] or heading
+            own = _clean_heading(_node_text(el, skip=("ul", "ol", "p", "div", "table")))[:200]
+            expect_output = False
+            if own and (_is_wrapped_in_quotes(own) or _LABEL.match(own)):
+                # the layout where the prompt is the heading: it stays in the section above
+                yield own, heading, "heading", el, False
+                continue
+            heading = own or heading
+            meta = bool(heading and META_HEADING.match(heading))
             continue
-        if name == "li":
+        if expect_output and name in _BLOCKS:
+            skip, expect_output = el, False  # a sample of what the model answered
+            continue
+        if name in ("li", "dd", "td"):
             if el.find_parent("pre"):
                 continue
-            yield _node_text(el, skip=("ul", "ol")), heading, "li", el
+            text = _node_text(el, skip=("ul", "ol"))
+            if meta:
+                yield text, heading, _META, el, False
+                continue
+            if TIP_LABEL.match(text) or OUTPUT_LABEL.match(text):
+                continue
+            lines = _br_lines(el)
+            if len(lines) > 1:
+                for line in lines:
+                    yield line, heading, "br", el, False
+            else:
+                yield text, heading, name, el, False
         elif name == "blockquote":
             if el.find(["ul", "ol"]) or el.find_parent(["li", "blockquote"]):
                 continue
-            yield _node_text(el), heading, "quote", el
+            lines = _br_lines(el)
+            for line in lines if len(lines) > 1 else [_node_text(el)]:
+                yield line, heading, "quote", el, False
         elif name == "pre":
             if el.find_parent(["li", "blockquote", "pre"]):
                 continue
-            yield el.get_text("\n"), heading, "code", el
+            yield el.get_text("\n"), heading, "code", el, False
         elif name == "code":
             parent = el.parent
-            if el.find_parent(["pre", "li", "blockquote"]):
+            if el.find_parent(["pre", "li", "blockquote", "td", "dd"]):
                 continue
             if parent is not None and parent.name == "p" and _node_text(parent).strip() != el.get_text().strip():
                 continue  # inline code inside prose
-            yield el.get_text("\n"), heading, "code", el
+            yield el.get_text("\n"), heading, "code", el, False
         elif name == "p":
-            if el.find_parent(["li", "blockquote", "pre"]):
+            if el.find_parent(["li", "blockquote", "pre", "td", "dd"]):
                 continue
             text = _node_text(el)
             stripped = text.strip()
             if el.code and el.code.get_text().strip() == stripped:
                 continue  # handled as code
+            if TIP_LABEL.match(stripped):
+                continue
+            if OUTPUT_LABEL.match(stripped):
+                rest = OUTPUT_LABEL.sub("", stripped, count=1).strip()
+                expect_output = len(rest.split()) < 2  # a bare label: the answer is the next block
+                continue
+            if OUTPUT_INTRO.search(stripped):
+                expect_output = True
+                continue
+            lines = _br_lines(el)
+            if len(lines) > 1:
+                for line in lines:
+                    if not meta:
+                        yield line, heading, "br", el, False
+                continue
             lead = el.find(["strong", "b", "em", "i"])
-            if _LABEL.match(stripped):
-                yield stripped, heading, "label", el
-            elif lead is not None and stripped.startswith(lead.get_text().strip()) and \
-                    _LABEL.match(lead.get_text().strip() + " "):
-                yield stripped, heading, "label", el
-            elif _is_wrapped_in_quotes(stripped):
-                yield stripped, heading, "quoted", el
+            lead_text = " ".join(lead.get_text().split()) if lead is not None else ""
+            labelled = after_label is not None and el.find_previous_sibling() is after_label
+            after_label = None
+            if _LABEL.match(stripped) and not _LABEL.sub("", stripped, count=1).strip():
+                after_label = el
+                continue
+            if labelled or _LABEL.match(stripped) or (lead_text and stripped.startswith(lead_text) and
+                                          (_LABEL.match(lead_text + " ") or lead_text.endswith(":"))):
+                yield stripped, heading, "label", el, False
+            elif (_is_wrapped_in_quotes(stripped) or _QUOTED_TAIL.match(stripped)) and \
+                    sum(stripped.count(q) for q in '"“”') <= 2:  # more quotes: dialogue from a story
+                yield stripped, heading, "quoted", el, False
+            elif meta:
+                yield stripped, heading, _META, el, False
+            elif _SYMBOL_LEAD.match(stripped):
+                yield stripped, heading, "emoji", el, False
+            else:
+                yield stripped, heading, "para", el, True
+
+
+def _br_lines(el: Tag) -> list[str]:
+    """Lines of an element split at <br> (a list written as lines), when it has any."""
+    if el.find("br") is None:
+        return []
+    parts, current = [], []
+    for piece in el.descendants:
+        if isinstance(piece, Tag):
+            if piece.name == "br":
+                parts.append("".join(current))
+                current = []
+            continue
+        if any(p.name in ("ul", "ol") for p in piece.parents if p is not el and _within(p, el)):
+            continue
+        current.append(str(piece))
+    parts.append("".join(current))
+    return [" ".join(p.split()) for p in parts if p.strip()]
 
 
 def _node_text(el: Tag, skip: tuple[str, ...] = ()) -> str:
@@ -311,9 +395,10 @@ def clean_prompt(raw: str, el: Tag | None = None) -> str:
                 text = text[len(lead_text):].strip()
     for _ in range(3):
         before = text
+        text = _SYMBOL_LEAD.sub("", text, count=1).strip()
         text = _NUMBERING.sub("", text, count=1).strip()
         text = _LABEL.sub("", text, count=1).strip()
-        m = _QUOTED_TAIL.match(text)
+        m = _QUOTED_TAIL.match(text) or _QUOTED_HEAD.match(text)
         if m:
             text = m.group("q").strip()
         text = _unquote(text)
@@ -332,36 +417,3 @@ def _unquote(text: str) -> str:
                     if (a == b and a not in inner) or (a != b and a not in inner and b not in inner):
                         return inner.strip()
     return text
-
-
-def rejection(text: str, el: Tag | None = None, *, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> str | None:
-    """Why ``text`` is not a prompt, or None when it is one (the stated heuristic)."""
-    words = text.split()
-    if len(words) < min_words:
-        return "too short"
-    if len(words) > max_words or len(text) > MAX_CHARS:
-        return "too long"
-    if BOILERPLATE.search(text):
-        return "boilerplate"
-    if el is not None:
-        link_text = sum(len(a.get_text(strip=True)) for a in el.find_all("a"))
-        if link_text and link_text >= 0.6 * max(len(el.get_text(strip=True)), 1):
-            return "link list (navigation)"
-    if re.fullmatch(r"[\W\d_]+", text) or text.count("http") > 1:
-        return "not text"
-    if looks_instructional(text):
-        return None
-    return "not an instruction"
-
-
-def looks_instructional(text: str) -> bool:
-    first = re.sub(r"[^a-z'\-]", "", text.split()[0].lower()) if text.split() else ""
-    if first in VERBS or REQUEST_STARTS.match(text):
-        return True
-    if first in STATEMENT_STARTS:
-        return bool(re.search(r"\{[a-z][a-z0-9_]*\}", text)) and first in ("you", "your", "as")
-    if re.search(r"\{[a-z][a-z0-9_]*\}", text):
-        return True
-    if TEXT_REFERENCE.search(text) and not (first.endswith("s") and not first.endswith("ss")):
-        return True
-    return False

@@ -17,94 +17,19 @@ one broken page never stops a crawl: the caller reports ``result.error`` per URL
 from __future__ import annotations
 
 import asyncio
-import codecs
 import hashlib
-import re
 import time
-from dataclasses import dataclass, field
 from typing import Iterable
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from protego import Protego
 
-from .. import __version__
 from ..net import RetryPolicy, describe_network_error, parse_retry_after  # noqa: F401 (re-exported)
 from .cache import CacheEntry, HttpCache
-
-DEFAULT_USER_AGENT = (f"curator/{__version__} (prompt-recovery dataset builder; "
-                      "+https://github.com/curator-prompts/curator)")
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-LIST_TYPES = ("text/csv", "text/plain", "text/tab-separated-values", "application/json",
-              "application/x-ndjson", "application/jsonl", "application/octet-stream")
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-
-@dataclass
-class FetchSettings:
-    """Politeness and limits. Every field can be set in ``curator.toml`` under ``[scrape]``."""
-
-    user_agent: str = DEFAULT_USER_AGENT
-    delay: float = 1.0               # minimum seconds between request starts on one host
-    per_host_concurrency: int = 1    # requests in flight per host
-    concurrency: int = 16            # requests in flight overall
-    autothrottle: bool = True        # raise the delay when a host slows down (Scrapy's rule)
-    target_concurrency: float = 1.0
-    max_delay: float = 60.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0      # whole request incl. body: stops a server that trickles bytes
-    max_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    retries: int = 3                 # extra attempts after the first
-    backoff: float = 1.0             # first retry waits ~backoff s, doubling, with jitter
-    max_backoff: float = 60.0
-    max_retry_after: float = 300.0   # a longer Retry-After is reported, not waited for
-    cache_ttl: float = 24 * 3600.0   # a cached page younger than this is not asked for again
-    robots: bool = True
-
-    @classmethod
-    def from_config(cls, config: dict, **overrides) -> "FetchSettings":
-        known = {k: v for k, v in {**config, **overrides}.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    @property
-    def robots_agent(self) -> str:
-        """The product token robots.txt groups are matched against ("curator")."""
-        return re.split(r"[/\s]", self.user_agent.strip(), maxsplit=1)[0] or "*"
-
-
-@dataclass
-class FetchResult:
-    """What happened to one URL. ``ok`` means a body worth parsing is in ``body``."""
-
-    url: str
-    final_url: str | None = None
-    status: int | None = None
-    content_type: str = ""
-    body: bytes = b""
-    etag: str | None = None
-    last_modified: str | None = None
-    fetched_at: float | None = None
-    from_cache: bool = False         # answered from the cache without asking the network
-    not_modified: bool = False       # the server said 304: the cached body is current
-    truncated: bool = False
-    attempts: int = 0
-    error: str | None = None
-    outcome: str = "error"           # ok | cached | not-modified | disallowed | error | skipped
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.outcome in ("ok", "cached", "not-modified")
-
-    @property
-    def sha256(self) -> str | None:
-        return hashlib.sha256(self.body).hexdigest() if self.ok else None
-
-    @property
-    def text(self) -> str:
-        return decode_body(self.body, self.content_type)
+from .safety import CappedDecoder, host_of, is_internal, redirect_allowed, resolve
+from .types import (DEFAULT_USER_AGENT, HTML_TYPES, LIST_TYPES, REDIRECT_STATUSES,  # noqa: F401 (re-exported)
+                    FetchResult, FetchSettings, _from_cache, _origin, _type_ok, decode_body, normalise_url)
 
 
 class _Host:
@@ -120,9 +45,17 @@ class _Host:
         self.robots_error: str | None = None
         self.robots_lock = asyncio.Lock()
         self.robots_loaded = False
+        self.robots_network = False  # robots.txt failed for a network reason: not a "disallow"
+        self.strikes = 0             # 429s in a row without Retry-After: the host backoff exponent
+        self.addresses: list[str] | None = None
 
     def hold_until(self, when: float) -> None:
+        """No request to this host starts before ``when`` (loop time), whoever asks."""
         self.next_start = max(self.next_start, when)
+
+
+class _HostBusy(Exception):
+    """The host asked for a longer pause than ``max_retry_after``: report, do not wait."""
 
 
 class _Raw:
@@ -170,8 +103,13 @@ class Fetcher:
         return self._hosts[key]
 
     # -- public -----------------------------------------------------------------------------
-    async def fetch(self, url: str, *, accept: Iterable[str] = HTML_TYPES, refresh: bool = False) -> FetchResult:
-        """GET ``url`` politely. Never raises for network or server trouble: see ``result.error``."""
+    async def fetch(self, url: str, *, accept: Iterable[str] = HTML_TYPES, refresh: bool = False,
+                    start: str | None = None, hosts: Iterable[str] = ()) -> FetchResult:
+        """GET ``url`` politely. Never raises for network or server trouble: see ``result.error``.
+
+        ``start`` is the URL the user named (default ``url``): redirects stay on its site unless a
+        host matches ``hosts``, and internal addresses are reachable only when it is internal.
+        """
         result = FetchResult(url=url)
         try:
             url = normalise_url(url)
@@ -183,7 +121,8 @@ class Fetcher:
         if cached and not refresh and cached[0].age() < self.settings.cache_ttl and cached[0].status == 200:
             return _from_cache(result, *cached, outcome="cached")
         try:
-            await self._fetch_network(result, url, tuple(accept), None if refresh else cached)
+            await self._fetch_network(result, url, tuple(accept), None if refresh else cached,
+                                      start or url, tuple(hosts))
         except Exception as exc:  # a bug in a corner case must not stop the crawl: report it
             result.error = f"unexpected {type(exc).__name__}: {exc}"
             result.outcome = "error"
@@ -204,14 +143,51 @@ class Fetcher:
         return True, None
 
     # -- internals --------------------------------------------------------------------------
+    async def _internal_ok(self, result: FetchResult, url: str, start: str) -> bool:
+        """Resolve ``url``'s host; refuse an internal address unless ``start`` is internal too."""
+        try:
+            addresses = await self._addresses(url)
+            start_internal = any(is_internal(a) for a in await self._addresses(start))
+        except (OSError, UnicodeError) as exc:
+            result.error = f"network error: {describe_network_error(exc)} ({host_of(url) or url})"
+            result.network = True
+            return False
+        bad = [a for a in addresses if is_internal(a)]
+        if bad and not start_internal:
+            result.error = (f"refused: {host_of(url)} resolves to internal address {bad[0]} "
+                            f"(only a start URL on such an address may reach one)")
+            result.outcome = "blocked"
+            return False
+        return True
+
+    async def _addresses(self, url: str) -> list[str]:
+        host = self.host(url)
+        if host.addresses is None:
+            parts = urlsplit(url)
+            host.addresses = await resolve(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        return host.addresses
+
     async def _fetch_network(self, result: FetchResult, url: str, accept: tuple[str, ...],
-                             cached: tuple[CacheEntry, bytes] | None) -> None:
+                             cached: tuple[CacheEntry, bytes] | None, start: str = "",
+                             hosts: tuple[str, ...] = ()) -> None:
+        start = start or url
         chain = [url]
         current = url
         raw: _Raw | None = None
         for _ in range(self.settings.max_redirects + 1):
+            if (current != url or start != url) and not redirect_allowed(start, current, hosts):
+                what = "redirect" if current != url else "link"
+                result.error = (f"refused {what} to another site: {current} (name its host in "
+                                f"crawl.redirect_hosts, or match it with crawl.allow, to allow it)")
+                result.outcome = "blocked"
+                return
+            if not await self._internal_ok(result, current, start):
+                return
             ok, why = await self.allowed(current)
             if not ok:
+                if self.host(current).robots_network:
+                    result.error, result.network = why, True
+                    return
                 result.error, result.outcome = f"{why}: {current}" if current != url else why, "disallowed"
                 return
             headers = {}
@@ -282,12 +258,16 @@ class Fetcher:
         for attempt in range(s.retries + 1):
             result.attempts += 1
             wait = None
+            network = False
             try:
-                raw = await asyncio.wait_for(self._once(host, url, headers, accept), s.total_timeout)
+                raw = await self._once(host, url, headers, accept)
+            except _HostBusy as exc:
+                result.error = str(exc)
+                return None
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
-                last = f"timeout ({type(exc).__name__})"
+                last, network = f"timeout ({type(exc).__name__})", True
             except httpx.TransportError as exc:
-                last = describe_network_error(exc)
+                last, network = describe_network_error(exc), True
             except httpx.HTTPError as exc:
                 result.error = f"HTTP error ({type(exc).__name__}: {exc})"
                 return None
@@ -301,14 +281,16 @@ class Fetcher:
                     if retry_after > s.max_retry_after:
                         result.error = f"HTTP {raw.status} with Retry-After {retry_after:.0f}s (> {s.max_retry_after:.0f}s)"
                         return None
-                    wait = retry_after
-                    # the whole host waits, not just this request: that is what the server asked for
-                    host.hold_until(asyncio.get_running_loop().time() + retry_after)
+                    wait = 0.0  # _once already holds the whole host until then; the retry queues behind it
                     result.notes.append(f"HTTP {raw.status}: waited Retry-After {retry_after:g}s")
+                elif raw.status == 429:
+                    wait = 0.0  # the host backoff set in _once is the wait
             if attempt == s.retries:
                 break
             await asyncio.sleep(self.policy.wait(attempt, wait))
-        result.error = f"{last} after {result.attempts} attempts"
+        result.network = network
+        result.error = (f"network error: {last} after {result.attempts} attempts ({url})" if network
+                        else f"{last} after {result.attempts} attempts")
         return None
 
     async def _once(self, host: _Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
@@ -316,33 +298,70 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         async with host.sem:
             async with host.lock:
-                wait = host.next_start - loop.time()
-                if wait > 0:
+                # a loop, not one sleep: a 429 seen by a request in flight may push the time back
+                while (wait := host.next_start - loop.time()) > 0:
+                    if wait > s.max_retry_after:
+                        raise _HostBusy(f"host asked to pause {wait:.0f}s (> max_retry_after "
+                                        f"{s.max_retry_after:.0f}s); not fetching {url}")
                     await asyncio.sleep(wait)
                 host.next_start = loop.time() + host.delay
-            async with self._global:
-                self.requests += 1
-                started = loop.time()
-                async with self._client.stream("GET", url, headers=headers) as resp:
-                    latency = loop.time() - started
-                    self._throttle(host, latency, resp.status_code)
-                    if resp.status_code != 200:
-                        return _Raw(resp.status_code, resp.headers, latency=latency)
-                    ctype = resp.headers.get("content-type", "")
-                    chunks, size, truncated = [], 0, False
-                    if accept and ctype and not _type_ok(ctype, accept):
-                        return _Raw(200, resp.headers, latency=latency,
-                                    skipped=f"content-type {ctype.split(';')[0]} not accepted")
-                    async for chunk in resp.aiter_bytes():
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if size >= s.max_bytes:
-                            truncated = True
-                            break
-                    body = b"".join(chunks)[: s.max_bytes]
-                    if accept and not ctype and body[:5] == b"%PDF-":
-                        return _Raw(200, resp.headers, latency=latency, skipped="a PDF (no content-type) not accepted")
-                    return _Raw(200, resp.headers, body, truncated, latency)
+            # the time limit covers the request and its body, not the polite wait for the slot
+            return await asyncio.wait_for(self._request(host, url, headers, accept), s.total_timeout)
+
+    async def _request(self, host: _Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
+        loop = asyncio.get_running_loop()
+        async with self._global:
+            self.requests += 1
+            started = loop.time()
+            async with self._client.stream("GET", url, headers=headers) as resp:
+                latency = loop.time() - started
+                self._throttle(host, latency, resp.status_code)
+                self._host_pause(host, resp.status_code, resp.headers, loop.time())
+                if resp.status_code != 200:
+                    return _Raw(resp.status_code, resp.headers, latency=latency)
+                ctype = resp.headers.get("content-type", "")
+                if accept and ctype and not _type_ok(ctype, accept):
+                    return _Raw(200, resp.headers, latency=latency,
+                                skipped=f"content-type {ctype.split(';')[0]} not accepted")
+                body, truncated = await self._read_capped(resp)
+                if accept and not ctype and body[:5] == b"%PDF-":
+                    return _Raw(200, resp.headers, latency=latency, skipped="a PDF (no content-type) not accepted")
+                return _Raw(200, resp.headers, body, truncated, latency)
+
+    def _host_pause(self, host: _Host, status: int, headers: httpx.Headers, now: float) -> None:
+        """429/503 pause the *whole host*, set before the slot is released so nothing slips in:
+        for the Retry-After when given, else (429 again and again) an exponential host backoff."""
+        if status == 200:
+            host.strikes = 0
+            return
+        if status not in (429, 503):
+            return
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if retry_after is not None:
+            host.hold_until(now + retry_after)
+        elif status == 429:
+            host.hold_until(now + self.policy.backoff(host.strikes))
+            host.strikes += 1
+
+    async def _read_capped(self, resp: httpx.Response) -> tuple[bytes, bool]:
+        """The body, at most ``max_bytes`` *decoded* bytes (a gzip bomb stops at the cap)."""
+        cap = self.settings.max_bytes
+        encoding = resp.headers.get("content-encoding", "")
+        chunks: list[bytes] = []
+        if not CappedDecoder.supports(encoding):  # br/zstd: httpx decodes; the cap still holds per chunk
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                chunks.append(chunk[: cap - size])
+                size += len(chunks[-1])
+                if size >= cap:
+                    return b"".join(chunks), True
+            return b"".join(chunks), False
+        decoder = CappedDecoder(encoding, cap)
+        async for raw in resp.aiter_raw():
+            chunks.append(decoder.feed(raw))
+            if decoder.truncated:
+                break
+        return b"".join(chunks), decoder.truncated
 
     def _throttle(self, host: _Host, latency: float, status: int) -> None:
         """Scrapy's AutoThrottle rule, applied per host."""
@@ -370,7 +389,9 @@ class Fetcher:
                 host.robots_error = f"robots.txt answered HTTP {result.status}; not fetching this host"
                 return
             if raw is None:
-                host.robots_error = f"robots.txt unreachable ({result.error}); not fetching this host"
+                host.robots_network = result.network
+                host.robots_error = (result.error if result.network else
+                                     f"robots.txt unreachable ({result.error}); not fetching this host")
                 return
             if raw.status >= 500:
                 host.robots_error = f"robots.txt answered HTTP {raw.status}; not fetching this host"
@@ -407,75 +428,3 @@ class Fetcher:
         return _Raw(404, httpx.Headers())
 
 
-# -- helpers ---------------------------------------------------------------------------------
-def normalise_url(url: str) -> str:
-    """Absolute http(s) URL without fragment; anything else is a ValueError naming the URL."""
-    url = urldefrag(url.strip())[0]
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    if not parts.path:
-        url = url + "/" if not parts.query else url.replace("?", "/?", 1)
-    return url
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _type_ok(content_type: str, accept: tuple[str, ...]) -> bool:
-    mime = content_type.split(";")[0].strip().lower()
-    return mime in accept
-
-
-def _from_cache(result: FetchResult, entry: CacheEntry, body: bytes, outcome: str) -> FetchResult:
-    result.final_url = entry.final_url
-    result.status = entry.status
-    result.content_type = entry.content_type
-    result.body = body
-    result.etag, result.last_modified = entry.etag, entry.last_modified
-    result.fetched_at = entry.fetched_at
-    result.truncated = entry.truncated
-    result.from_cache = outcome == "cached"
-    result.not_modified = outcome == "not-modified"
-    result.outcome = outcome
-    return result
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
-
-
-def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
-    """Decode error handler: a byte that is not UTF-8 is read as cp1252 (what such pages mix in)."""
-    assert isinstance(exc, UnicodeDecodeError)
-    return exc.object[exc.start:exc.end].decode("cp1252", errors="replace"), exc.end
-
-
-codecs.register_error("curator-cp1252", _cp1252_fallback)
-
-
-def decode_body(body: bytes, content_type: str = "") -> str:
-    """Text of a body: BOM, else a declared charset (header, then <meta>) that decodes cleanly,
-    else UTF-8 with any stray non-UTF-8 byte read as cp1252.
-
-    Broken bytes never raise: a UTF-8 page with one Windows-1252 "é" pasted in keeps both its
-    UTF-8 text and that "é", and an undeclared Latin-1 page reads correctly.
-    """
-    if body.startswith(codecs.BOM_UTF8):
-        return body[3:].decode("utf-8", errors="replace")
-    candidates: list[str] = []
-    m = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", content_type or "", re.IGNORECASE)
-    if m:
-        candidates.append(m.group(1))
-    m2 = _META_CHARSET.search(body[:4096])
-    if m2:
-        candidates.append(m2.group(1).decode("ascii", "ignore"))
-    for enc in candidates:
-        try:
-            if codecs.lookup(enc).name == "utf-8":
-                continue  # handled below, with the forgiving handler
-            return body.decode(enc)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="curator-cp1252")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,17 +23,27 @@ from typing import Callable
 
 from bs4 import BeautifulSoup
 
+from ..context import Context
 from ..errors import CuratorError
-from ..items import Provenance, PromptRecord, add_prompts
+from ..items import PromptRecord, Provenance, add_prompts
+from ..net import run_sync
 from ..placeholders import normalise_placeholders
-from ..store import utcnow
+from ..store import Store, utcnow
 from .cache import HttpCache
 from .extract import ExtractedPrompt, extract_prompts, rejection
-from .fetch import HTML_TYPES, LIST_TYPES, FetchResult, FetchSettings, Fetcher, normalise_url
+from .fetch import (
+    HTML_TYPES,
+    LIST_TYPES,
+    Fetcher,
+    FetchResult,
+    FetchSettings,
+    normalise_url,
+)
+from .safety import host_of
 from .sources import Source
 
 # outcome of a page, as reported per URL
-OUTCOMES = ("new", "unchanged", "error", "disallowed", "skipped", "dry-run")
+OUTCOMES = ("new", "unchanged", "error", "disallowed", "blocked", "skipped", "dry-run")
 
 
 @dataclass
@@ -50,6 +61,7 @@ class PageReport:
     depth: int = 0
     fetch: str = ""           # network | cached | not-modified | local
     extracted: list[ExtractedPrompt] = field(default_factory=list, repr=False)
+    html: str = field(default="", repr=False)  # kept only when asked (detecting a source's shape)
 
 
 @dataclass
@@ -73,6 +85,8 @@ class ScrapeSummary:
         for p in self.pages:
             d = asdict(p)
             d.pop("extracted")
+            d.pop("html")
+            d["found"] = [{"heading": e.heading, "kind": e.kind, "text": e.text} for e in p.extracted]
             pages.append(d)
         return {"totals": self.totals(), "pages": pages}
 
@@ -85,27 +99,40 @@ def settings_for(corpus, **overrides) -> FetchSettings:
 
 def scrape(corpus, sources: list[Source], *, settings: FetchSettings | None = None, max_pages: int | None = None,
            refresh: bool = False, dry_run: bool = False,
-           on_page: Callable[[PageReport], None] | None = None) -> ScrapeSummary:
+           on_page: Callable[[PageReport], None] | None = None, keep_html: bool = False) -> ScrapeSummary:
     """Crawl ``sources`` and store their prompts (nothing is stored with ``dry_run``)."""
     settings = settings or settings_for(corpus)
     cache = None if dry_run else HttpCache(corpus.root / "cache" / "http")
     summary = ScrapeSummary(dry_run=dry_run)
     started = datetime.now(timezone.utc)
 
+    caller = threading.get_ident()
+    writer = {"ctx": corpus}
+
     def record(report: PageReport, result: FetchResult | None, prompts: list[ExtractedPrompt], origin: str) -> None:
         if not dry_run:
-            report.new = store_page(corpus, report, result, prompts, origin)
+            report.new = store_page(writer["ctx"], report, result, prompts, origin)
         summary.pages.append(report)
         if on_page:
             on_page(report)
 
     async def run() -> int:
-        async with Fetcher(settings, cache) as fetcher:
-            await asyncio.gather(*(crawl(fetcher, src, record, corpus=corpus, max_pages=max_pages,
-                                         refresh=refresh, dry_run=dry_run) for src in sources))
-            return fetcher.requests
+        # inside a running loop (Jupyter) this runs on a worker thread: SQLite connections belong
+        # to their thread, so that thread writes through its own connection to the same file
+        own = threading.get_ident() != caller
+        if own:
+            writer["ctx"] = Context(corpus.root, Store(corpus.store.path), corpus.settings)
+        try:
+            async with Fetcher(settings, cache) as fetcher:
+                await asyncio.gather(*(crawl(fetcher, src, record, corpus=writer["ctx"], max_pages=max_pages,
+                                             refresh=refresh, dry_run=dry_run, keep_html=keep_html)
+                                       for src in sources))
+                return fetcher.requests
+        finally:
+            if own:
+                writer["ctx"].close()
 
-    summary.requests = asyncio.run(run())
+    summary.requests = run_sync(run)
     summary.seconds = (datetime.now(timezone.utc) - started).total_seconds()
     if not dry_run:
         with corpus.store.transaction():
@@ -115,49 +142,58 @@ def scrape(corpus, sources: list[Source], *, settings: FetchSettings | None = No
 
 
 async def crawl(fetcher: Fetcher, src: Source, record, *, corpus=None, max_pages: int | None = None,
-                refresh: bool = False, dry_run: bool = False) -> None:
+                refresh: bool = False, dry_run: bool = False, keep_html: bool = False) -> None:
     """Crawl one source; every URL ends in exactly one ``record(report, result, prompts, origin)``."""
     if src.kind == "file":
         await _local_file(src, record, corpus, refresh, dry_run)
         return
     if src.kind == "list":
-        result = await fetcher.fetch(src.url, accept=LIST_TYPES + HTML_TYPES, refresh=refresh)
+        result = await fetcher.fetch(src.url, accept=LIST_TYPES + HTML_TYPES, refresh=refresh,
+                                     hosts=src.redirect_hosts)
         report = PageReport(source=src.name, url=result.url, outcome="error", status=result.status)
         _list_page(src, result.body if result.ok else None, result, report, corpus, refresh, dry_run, record)
         return
     budget = src.max_pages if max_pages is None else min(src.max_pages or max_pages, max_pages)
-    frontier: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+    frontier: asyncio.Queue[tuple[str, int, str]] = asyncio.Queue()
     seen: set[str] = set()
     claimed = 0
     for url in src.start_urls:
         url = normalise_url(url)
         if url not in seen:
             seen.add(url)
-            frontier.put_nowait((url, 0))
+            frontier.put_nowait((url, 0, url))
 
     async def worker() -> None:
         nonlocal claimed
         while True:
-            url, depth = await frontier.get()
+            url, depth, start = await frontier.get()
             try:
                 if budget and claimed >= budget:
                     continue
                 claimed += 1
-                await _site_page(fetcher, src, url, depth)
+                await _site_page(fetcher, src, url, depth, start)
             finally:
                 frontier.task_done()
 
-    async def _site_page(fetcher: Fetcher, src: Source, url: str, depth: int) -> None:
-        result = await fetcher.fetch(url, accept=HTML_TYPES, refresh=refresh)
+    async def _site_page(fetcher: Fetcher, src: Source, url: str, depth: int, start: str) -> None:
+        # a followed link is judged like a redirect from the start URL it was found from
+        hosts = src.redirect_hosts
+        if url != start and src.allow:
+            # a link the source's own `allow` patterns accepted may be on another site; the
+            # internal-address rule still judges it against the start URL
+            hosts = hosts + (host_of(url),)
+        result = await fetcher.fetch(url, accept=HTML_TYPES, refresh=refresh, start=start, hosts=hosts)
         report = PageReport(source=src.name, url=url, outcome="error", status=result.status, depth=depth,
                             notes=list(result.notes))
         if not result.ok:
             report.error = result.error
-            report.outcome = result.outcome if result.outcome in ("disallowed", "skipped") else "error"
+            report.outcome = result.outcome if result.outcome in ("disallowed", "blocked", "skipped") else "error"
             record(report, result, [], "scraped")
             return
         report.fetch = {"ok": "network"}.get(result.outcome, result.outcome)
         html = result.text
+        if keep_html:
+            report.html = html
         base = result.final_url or url
         follow, pages = await asyncio.to_thread(discover_links, html, base, src.follow, src.paginate)
         for link, same_depth in [(u, False) for u in follow] + [(u, True) for u in pages]:
@@ -171,10 +207,10 @@ async def crawl(fetcher: Fetcher, src: Source, record, *, corpus=None, max_pages
             if not same_depth and nd > src.max_depth:
                 continue
             seen.add(link)
-            frontier.put_nowait((link, nd))
+            frontier.put_nowait((link, nd, start))
         if result.truncated:
             report.notes.append("page cut at the size limit; extracted what arrived")
-        if not refresh and not dry_run and _unchanged(corpus, url, result.sha256):
+        if not refresh and not dry_run and not keep_html and _unchanged(corpus, url, result.sha256):
             report.outcome = "unchanged"
             report.prompts = _stored_prompt_count(corpus, url)
             record(report, result, [], "scraped")

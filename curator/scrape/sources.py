@@ -37,6 +37,7 @@ class Source:
     start_urls: list[str] = field(default_factory=list)
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
+    redirect_hosts: tuple[str, ...] = ()   # other sites a redirect may lead to (fnmatch patterns)
     follow: str | None = None
     paginate: str | None = None
     max_pages: int = 50
@@ -94,6 +95,12 @@ def load_source(path: Path) -> Source:
     src.filter = extract.get("filter", "instruction" if kind == "site" else "length")
     if src.filter not in FILTERS:
         raise bad("extract.filter", f"{src.filter!r} is not one of {', '.join(FILTERS)}")
+    hosts = crawl.get("redirect_hosts", [])
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+        raise bad("crawl.redirect_hosts", "must be a list of host names (\"*.example.com\" patterns allowed)")
+    src.redirect_hosts = tuple(h.strip().lower() for h in hosts)
     if kind == "site":
         urls = data.get("start_urls")
         if not urls or not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):

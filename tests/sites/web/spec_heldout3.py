@@ -1,0 +1,61 @@
+"""Third batch: held-out pages only, written after the rules were finished and measured once,
+without any change afterwards, as a last check of how the rules generalise."""
+
+PAGES = [
+    dict(name="ho3-wp-realtor", chrome="wordpress", title="ChatGPT Prompts for Real Estate Agents: Rewrite Listings That Sell", blocks=[
+        ("p", "Listing descriptions are often rushed. Use AI to polish them, but always check the facts (square footage, schools, taxes)."),
+        ("h2", "Listing descriptions"),
+        ("lead_li", [("Luxury", "Rewrite this listing description for buyers of luxury homes, highlighting craftsmanship and privacy."),
+                     ("First-time buyers", "Rewrite this listing so first-time buyers understand what makes the home a good starter."),
+                     ("Short version", "Condense this listing to 60 words for a social media post.")], False),
+        ("h2", "Emails to clients"),
+        ("table", ("Situation", "Prompt"), [
+            ("Price drop", "Rewrite this email announcing a price reduction so it sounds like good news for the buyer."),
+            ("Offer rejected", "Soften this message telling my client their offer was rejected, and suggest next steps."),
+        ], 1),
+        ("tip", "Note:", "Fair housing rules apply to AI-written text too. Review every listing before it goes live."),
+        ("h2", "Frequently asked questions"),
+        ("h3", "Is it legal to use AI for listings?"),
+        ("p", "Yes, but you are responsible for the content. Check your local regulations."),
+    ]),
+    dict(name="ho3-devto-sql", chrome="devto", title="Using LLMs to rewrite SQL and explain queries", blocks=[
+        ("p", "I review a lot of SQL. These are the prompts in my toolbox."),
+        ("code", ["Rewrite this SQL query to use CTEs instead of nested subqueries and keep the same result.",
+                  "Explain this query line by line for a junior analyst."]),
+        ("p", "Here is what it returned for a 40-line report query:"),
+        ("output", "Output:", "WITH monthly AS (SELECT customer_id, SUM(total) AS spend FROM orders GROUP BY 1) SELECT * FROM monthly;"),
+        ("label", [("Prompt:", "Rename the columns in this query so a business user understands them.")]),
+        ("h2", "Conclusion"),
+        ("p", "Always run the rewritten query against a copy of your data first."),
+    ]),
+    dict(name="ho3-li-hr", chrome="linkedin", title="HR leaders: 6 prompts to rewrite job ads that attract better candidates", blocks=[
+        ("p", "Most job ads are lists of demands. Flip them. These prompts help 👇"),
+        ("emoji", [("1️⃣", "Rewrite this job ad so the first paragraph describes what the candidate will achieve."),
+                   ("2️⃣", "Remove gendered language from this job description."),
+                   ("3️⃣", "Cut the requirements list in this ad to the five that really matter.")]),
+        ("framing", [("For internal postings", "Rewrite this job ad for current employees who already know the company.")]),
+        ("p", "Try them and tell me what changed in your applicant numbers. 📈"),
+        ("p", "#hiring #recruiting #AI"),
+    ]),
+    dict(name="ho3-docs-api", chrome="docs", title="Prompt reference: editing prompts", blocks=[
+        ("p", "The following prompts are available as built-in templates. Use the template name with the CLI or copy the text."),
+        ("table", ("Template", "Prompt text"), [
+            ("edit.concise", "Make {text} more concise without removing any facts."),
+            ("edit.formal", "Rewrite {text} in a formal register."),
+            ("edit.plain", "Rewrite {text} in plain language at a grade 8 reading level."),
+        ], 1),
+        ("callout", "Note", "Templates can be overridden in your project configuration."),
+        ("h2", "See also"),
+        ("bullets", ["Template syntax", "Custom templates"]),
+    ]),
+    dict(name="ho3-medium-teacher", chrome="medium", title="How I Use ChatGPT to Differentiate Reading Materials", blocks=[
+        ("p", "I teach seventh grade. My students read at levels from third grade to college. One text does not fit all."),
+        ("h2", "The three prompts I use every week"),
+        ("br", ["Rewrite this article at a third-grade reading level and keep the key vocabulary in bold.",
+                "Rewrite this article for advanced readers and add two questions that require inference.",
+                "Create a glossary of the ten hardest words in this article with kid-friendly definitions."]),
+        ("p", "The results are not perfect. I spend about ten minutes fixing each version."),
+        ("h2", "What my students said"),
+        ("p", "“I finally understood the article about volcanoes,” one student told me."),
+    ]),
+]
