@@ -30,4 +30,4 @@ test: dev
 
 clean-demo:
 	rm -f corpus/curator.db corpus/curator.db-wal corpus/curator.db-shm
-	rm -rf corpus/out corpus/cache
+	rm -rf corpus/out corpus/cache corpus/vectors
