@@ -123,7 +123,9 @@ def load_model(name: str | None = None, device: str | None = "cpu") -> "Sentence
         if (target, dev) in _MODELS:
             return _MODELS[(target, dev)]
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # "Loading weights" bars: our own progress is the one display
         local = Path(target).exists()
         try:
             model = SentenceTransformer(target, device=dev, local_files_only=True)
