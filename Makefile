@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev clean-demo
+.PHONY: demo test install dev clean-demo bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ demo: install
 
 test: dev
 	$(BIN)/python -m pytest -q
+
+# Every benchmark in scripts/bench/ on real data; writes docs/performance.md from what it measured
+# (about an hour on 2 cores: the scaling table goes up to 1M prompts). bench-quick: small sizes.
+bench: install
+	$(BIN)/python scripts/bench/run_all.py
+
+bench-quick: install
+	$(BIN)/python scripts/bench/run_all.py --quick
 
 clean-demo:
 	rm -f corpus/curator.db corpus/curator.db-wal corpus/curator.db-shm
