@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -67,8 +68,8 @@ def loadavg() -> str:
         return "n/a"
 
 
-def run_script(path: Path, quick: bool, timeout: float) -> dict:
-    cmd = [sys.executable, str(path)] + (["--quick"] if quick else [])
+def run_script(path: Path, quick: bool, timeout: float, extra: list[str] | None = None) -> dict:
+    cmd = [sys.executable, str(path)] + (["--quick"] if quick else []) + (extra or [])
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     start, load0 = time.perf_counter(), loadavg()
     print(f"== {path.name}", file=sys.stderr, flush=True)
@@ -169,12 +170,24 @@ def main() -> None:
     ap.add_argument("--only", help="comma-separated script names (e.g. embed,scaling)")
     ap.add_argument("--out", default=str(REPO / "docs" / "performance.md"))
     ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per script")
+    ap.add_argument("--set", action="append", default=[], metavar="SCRIPT=FLAGS",
+                    help='extra flags for one script, e.g. --set scaling="--sizes 10000,100000"')
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
-    command = "make bench" if not args.quick and not args.only else \
-        "python scripts/bench/run_all.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("--out"))
-    results = [run_script(p, args.quick, args.timeout) for p in scripts(only)]
-    Path(args.out).write_text(render(results, command.strip(), args.quick), encoding="utf-8")
+    extra = {}
+    for item in args.set:
+        name, _, flags = item.partition("=")
+        extra[name.strip()] = shlex.split(flags)
+    command = "make bench" if len(sys.argv) == 1 else "python scripts/bench/run_all.py " + " ".join(
+        shlex.quote(a) for a in sys.argv[1:])
+    results = []
+    todo = scripts(only)
+    for i, p in enumerate(todo):
+        results.append(run_script(p, args.quick, args.timeout, extra.get(p.stem)))
+        text = render(results, command.strip(), args.quick)
+        if i < len(todo) - 1:  # written after every script, so an interrupted run keeps what it measured
+            text += f"\n(run in progress: {len(todo) - i - 1} more scripts to go)\n"
+        Path(args.out).write_text(text, encoding="utf-8")
     failed = [r["script"].name for r in results if r["code"] != 0]
     print(f"wrote {args.out}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
     sys.exit(1 if failed else 0)
