@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,9 @@ def run_script(path: Path, quick: bool, timeout: float, extra: list[str] | None 
     except subprocess.TimeoutExpired:
         proc.kill()
         code, tail = "timeout", [f"stopped after {timeout:.0f} s"]
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep what this script printed, say it was stopped
+        proc.kill()
+        code, tail = "interrupted", [f"stopped by the user after {time.perf_counter() - start:.0f} s"]
     figures = []
     for line in lines:
         m = LINE.match(line)
@@ -182,12 +186,20 @@ def main() -> None:
         shlex.quote(a) for a in sys.argv[1:])
     results = []
     todo = scripts(only)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     for i, p in enumerate(todo):
         results.append(run_script(p, args.quick, args.timeout, extra.get(p.stem)))
+        not_run = [q.name for q in todo[i + 1:]]
+        if results[-1]["code"] == "interrupted":
+            todo = todo[:i + 1]
         text = render(results, command.strip(), args.quick)
+        if results[-1]["code"] == "interrupted" and not_run:
+            text += f"\nNot run (the run was interrupted): {', '.join(not_run)}.\n"
         if i < len(todo) - 1:  # written after every script, so an interrupted run keeps what it measured
             text += f"\n(run in progress: {len(todo) - i - 1} more scripts to go)\n"
         Path(args.out).write_text(text, encoding="utf-8")
+        if results[-1]["code"] == "interrupted":
+            break
     failed = [r["script"].name for r in results if r["code"] != 0]
     print(f"wrote {args.out}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
     sys.exit(1 if failed else 0)
