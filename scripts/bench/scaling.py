@@ -14,8 +14,10 @@ user runs it, one ``curator`` process at a time (CLI start-up included), in pipe
 - ``coverage``: ``curator coverage --html`` (table and report);
 - ``listing_first_row`` / ``listing``: ``curator prompts --limit 0`` piped: first row, all rows.
 
-Prints ``stage@N: seconds s`` and ``stage.peak@N: MB MB`` (peak RSS of that process); a stage that
-exceeds ``--timeout`` prints ``timeout`` and is not run at larger sizes.
+Prints ``stage@N: seconds s`` (wall), ``stage.cpu@N: seconds s`` (user + system CPU of that
+process: on a shared machine the wall time grows with the load, the CPU time much less) and
+``stage.peak@N: MB MB`` (peak RSS); a stage that exceeds ``--timeout`` prints ``timeout`` and is
+not run at larger sizes.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def run_measured(cmd: list[str], timeout: float, first_line: bool = False):
             os.wait4(proc.pid, 0)
             return None, 0.0, first, ""
         time.sleep(0.05)
+    run_measured.cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
     wall = time.perf_counter() - t
     code = os.waitstatus_to_exitcode(status)
     errfile.seek(0)
@@ -147,6 +150,8 @@ def main() -> None:
                     print(f"listing_first_row@{n}: {first:.2f} s", flush=True)
                 print(f"{name}@{n}: {wall:.2f} s", flush=True)
                 print(f"{name}.peak@{n}: {peak:.0f} MB", flush=True)
+                if name != "vector_load":  # CPU seconds: what the wall time would be on an idle machine, roughly
+                    print(f"{name}.cpu@{n}: {run_measured.cpu:.2f} s", flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
