@@ -116,6 +116,12 @@ class VectorStore:
             out[:] = mm[rows]
             del mm
             return out
+        first = int(rows[0])
+        if last - first + 1 == len(rows) and (len(rows) == 1 or bool((np.diff(rows) == 1).all())):
+            with open(path, "rb") as fh:  # rows in file order: read straight into the result
+                fh.seek(first * rowbytes)
+                fh.readinto(memoryview(out).cast("B"))
+            return out
         order = np.argsort(rows, kind="stable")
         wanted = rows[order]
         block = max(1, _BLOCK_BYTES // rowbytes)
