@@ -1,4 +1,7 @@
-"""Scaling: every later stage on corpora of 10k, 100k, 250k and 1M real prompts (jittered to size).
+"""Scaling: every later stage on corpora of 10k, 100k, 250k and 1M real prompts (jittered to size),
+in pipeline order: cluster and coverage work on the canonical prompts dedup kept, far fewer than N
+at 1M because σ 0.02 copies of a real prompt are near-duplicates of it. Wall time, CPU time and
+peak memory of each `curator` process.
 
 Each corpus is built by ``_data.bench_corpus``: the ≈13.4k real prompts of ../shared/data, then
 word-level jittered copies; their MiniLM vectors (σ 0.02 jitter beyond the real ones) written
@@ -10,7 +13,9 @@ user runs it, one ``curator`` process at a time (CLI start-up included), in pipe
   what dedup, cluster and coverage call today;
 - ``embed_noop``: ``curator embed`` when everything is embedded;
 - ``dedup``: ``curator dedup`` (plan and apply);
-- ``cluster``: ``curator cluster --k auto``;
+- ``cluster``: ``curator cluster --k auto`` on the canonical prompts dedup left (pipeline order;
+  with σ 0.02 jitter most copies of a real prompt are near-duplicates of it, so at 1M this is far
+  fewer than 1M points);
 - ``coverage``: ``curator coverage --html`` (table and report);
 - ``listing_first_row`` / ``listing``: ``curator prompts --limit 0`` piped: first row, all rows.
 
