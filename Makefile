@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev clean-demo wheel wheel-check
+.PHONY: demo test install dev clean-demo wheel wheel-check bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ wheel: | $(BIN)/python
 wheel-check:
 	PYTHON=$(PYTHON) bash scripts/wheel_check.sh
 
+# Every benchmark in scripts/bench/ on real data; writes docs/performance.md from what it measured
+# (about an hour on 2 cores: the scaling table goes up to 1M prompts). bench-quick: small sizes.
+bench: install
+	$(BIN)/python scripts/bench/run_all.py
+
+bench-quick: install
+	$(BIN)/python scripts/bench/run_all.py --quick
+
 clean-demo:
 	rm -f corpus/curator.db corpus/curator.db-wal corpus/curator.db-shm
-	rm -rf corpus/out corpus/cache
+	rm -rf corpus/out corpus/cache corpus/vectors

@@ -43,16 +43,18 @@ def sharpened_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def metric_model_message(name: str) -> str:
     """One line: the metric model is missing, how to get it, and the proxy that works offline."""
     base = Path(name).name
-    return (f"metric model {name!r} is not available offline; on a machine with internet run "
+    return (f"metric model {name!r} is not available here (not a local folder, not in the Hugging Face "
+            f"cache, and the hub cannot be reached); on a machine with internet run "
             f"`python -c \"from sentence_transformers import SentenceTransformer as S; S('{name}')"
             f".save('models/{base}')\"`, copy models/{base} here and pass --metric-model models/{base} "
             f"(or set [score].metric_model in curator.toml); --metric-model default scores with the "
             f"packaged all-MiniLM-L6-v2, a proxy (lower in absolute terms)")
 
 
-def metric_encoder(name: str | None) -> Callable[[list[str]], np.ndarray]:
+def metric_encoder(name: str | None, device: str | None = "auto") -> Callable[[list[str]], np.ndarray]:
     """An encoder that loads the metric model on first use, so cached texts never load it and a
-    missing model is reported as a *metric* model, with --metric-model as the way out."""
+    missing model is reported as a *metric* model, with --metric-model as the way out.
+    ``device``: auto | cpu | cuda | mps (the cache does not depend on it)."""
     from .embed import model_encoder
 
     loaded: list = []
@@ -60,8 +62,10 @@ def metric_encoder(name: str | None) -> Callable[[list[str]], np.ndarray]:
     def encode(texts: list[str]) -> np.ndarray:
         if not loaded:
             try:
-                loaded.append(model_encoder(name))
+                loaded.append(model_encoder(name, device=device))
             except CuratorError as exc:
+                if str(exc).startswith("--device"):
+                    raise
                 raise CuratorError(metric_model_message(name or "default")) from exc
         return loaded[0](texts)
 
@@ -81,7 +85,9 @@ def scs(pred_texts: Sequence[str], truth_texts: Sequence[str], model: str | None
     if not len(pred_texts):
         return np.zeros(0)
     texts = [str(t) for t in pred_texts] + [str(t) for t in truth_texts]
-    encode = metric_encoder(model)
+    from .embed import context_device
+
+    encode = metric_encoder(model, context_device(corpus))
     if corpus is not None:
         from .embed import embed_texts
 

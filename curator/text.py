@@ -52,10 +52,10 @@ def word_count(text: str | None) -> int:
     return len(_WORD.findall(text))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
-def visible(text: str | None) -> str:
+def visible(text: object) -> str:
     """A text with its control characters made visible (``ESC`` → ``\\x1b``), for terminals.
 
     Prompts come from the web and from model output: a prompt holding ``ESC[2J`` or an OSC title

@@ -108,10 +108,11 @@ class Corpus(Context):
 
         return add_predictions_file(self, Path(path), model_name, column)
 
-    def embed(self, model: str | None = None, batch_size: int = 64) -> dict[str, int]:
+    def embed(self, model: str | None = None, batch_size: int = 64, device: str | None = None) -> dict[str, int]:
+        """``device``: auto | cpu | cuda | mps (default ``[embed].device``); the cache ignores it."""
         from .embed import embed_corpus
 
-        return embed_corpus(self, model or self.setting("embed", "model", None), batch_size)
+        return embed_corpus(self, model or self.setting("embed", "model", None), batch_size, device=device)
 
     def dedup(self, threshold: float | None = None, model: str | None = None, dry_run: bool = False):
         """Near-duplicate groups; applied (undoable) unless ``dry_run``. Returns the plan.

@@ -21,16 +21,25 @@ def _model(corpus, model):
     return model or corpus.setting("embed", "model", None)
 
 
+def device_option(f):
+    """``--device auto|cpu|cuda|mps`` (embed, cluster, score): where the model runs, never what is cached."""
+    return click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]),
+                        help="Where the model runs (default: curator.toml [embed].device, else auto: "
+                             "a GPU when present).")(f)
+
+
 @click.command()
 @_model_option
 @click.option("--batch-size", type=int, help="Texts per model batch (default 64).")
+@device_option
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def embed(ctx, model, batch_size, as_json):
+def embed(ctx, model, batch_size, device, as_json):
     """Embed every prompt not yet embedded for the model (a re-run does no model work)."""
-    from ..embed import embed_corpus
+    from ..embed import embed_corpus, use_device
 
     corpus = open_corpus(ctx)
+    use_device(corpus, device)
     summary = embed_corpus(corpus, _model(corpus, model), batch_size or corpus.setting("embed", "batch_size", 64))
     if as_json:
         print_json(summary)
@@ -83,11 +92,13 @@ def dedup(ctx, threshold, model, dry_run, undo, show, as_json):
 @click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or 'auto'.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @_model_option
+@device_option
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def cluster(ctx, k, seed, model, as_json):
+def cluster(ctx, k, seed, model, device, as_json):
     """Cluster canonical prompts (k-means); ids stay stable across runs."""
     from ..cluster import cluster_prompts
+    from ..embed import use_device
     from ..errors import CuratorError
 
     if k != "auto":
@@ -96,6 +107,7 @@ def cluster(ctx, k, seed, model, as_json):
         except ValueError:
             raise CuratorError(f"--k {k}: expected a number or 'auto'") from None
     corpus = open_corpus(ctx)
+    use_device(corpus, device)
     res = cluster_prompts(corpus, k, seed, _model(corpus, model))
     if as_json:
         print_json({"clustering": res.clustering_id, "k": res.k, "sizes": res.sizes, "labels": res.labels,

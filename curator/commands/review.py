@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..console import console, data, print_json
 from .common import open_corpus
+from .index import device_option
 
 
 @click.group()
@@ -43,13 +44,17 @@ def predictions_add(ctx, path, model_name, column, as_json):
               "sentence-transformers/sentence-t5-base; 'default' = packaged MiniLM, a proxy).")
 @click.option("--baseline", default="Improve this text.", show_default=True, help="Constant 'mean prompt' baseline.")
 @click.option("--show", type=int, default=5, show_default=True, help="How many best and worst samples to list.")
+@device_option
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def score(ctx, dataset, predictor, metric_model, baseline, show, as_json):
+def score(ctx, dataset, predictor, metric_model, baseline, show, device, as_json):
     """Score predictions against true prompts with SCS (cos³), the competition metric."""
+    from ..embed import use_device
     from ..score import score_predictions
 
-    rep = score_predictions(open_corpus(ctx), dataset, predictor, metric_model, baseline, show)
+    corpus = open_corpus(ctx)
+    use_device(corpus, device)
+    rep = score_predictions(corpus, dataset, predictor, metric_model, baseline, show)
     if as_json:
         print_json(rep.as_dict())
         return

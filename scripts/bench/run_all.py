@@ -1,0 +1,209 @@
+"""`make bench`: run every benchmark in scripts/bench/ and write docs/performance.md from what they print.
+
+The contract for a benchmark script (any ``scripts/bench/*.py`` not starting with ``_``): it
+accepts ``--quick``, runs on real data, and prints lines ``name: value unit`` on stdout (anything
+else is ignored; stderr is kept only for the failure note). Names of the form ``metric@N`` are
+gathered into a table with one column per N (the scaling tables). A script added later appears in
+the document automatically; a figure that was not measured in this run is not in it.
+
+    python scripts/bench/run_all.py [--quick] [--only embed,dedup] [--out docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+LINE = re.compile(r"^\s*([A-Za-z0-9_.\-/@ ]+?):\s+(\S+)(?:\s+(.*?))?\s*$")
+ORDER = ["embed", "scaling", "dedup", "cluster", "meanprompt", "score", "generate", "scrape", "templates"]
+
+
+def scripts(only: set[str] | None) -> list[Path]:
+    found = [p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != Path(__file__).name]
+    found.sort(key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else len(ORDER), p.stem))
+    return [p for p in found if only is None or p.stem in only]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    gpu = "no GPU"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f"GPU {torch.cuda.get_device_name(0)}"
+    except Exception:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores{mem}, {gpu}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}")
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def run_script(path: Path, quick: bool, timeout: float, extra: list[str] | None = None) -> dict:
+    cmd = [sys.executable, str(path)] + (["--quick"] if quick else []) + (extra or [])
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    start, load0 = time.perf_counter(), loadavg()
+    print(f"== {path.name}", file=sys.stderr, flush=True)
+    lines: list[str] = []
+    try:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        import threading
+
+        err: list[str] = []
+        reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
+        reader.start()
+        for line in proc.stdout:  # echo as it comes: a long run shows its progress
+            sys.stderr.write("   " + line)
+            lines.append(line.rstrip("\n"))
+        code = proc.wait(timeout=timeout)
+        reader.join(timeout=5)
+        tail = "".join(err).strip().splitlines()[-1:] if code else []
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code, tail = "timeout", [f"stopped after {timeout:.0f} s"]
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep what this script printed, say it was stopped
+        proc.kill()
+        code, tail = "interrupted", [f"stopped by the user after {time.perf_counter() - start:.0f} s"]
+    figures = []
+    for line in lines:
+        m = LINE.match(line)
+        if m and not line.lstrip().startswith("#"):
+            figures.append((m.group(1).strip(), m.group(2), (m.group(3) or "").strip()))
+    return {"script": path, "cmd": " ".join(["python", str(path.relative_to(REPO))] + cmd[2:]),
+            "code": code, "seconds": time.perf_counter() - start, "figures": figures, "tail": tail,
+            "load": f"{load0} → {loadavg()}"}
+
+
+def describe(path: Path) -> str:
+    """First paragraph of the script's docstring."""
+    import ast
+
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return doc.split("\n\n")[0].replace("\n", " ").strip()
+
+
+def render(results: list[dict], command: str, quick: bool) -> str:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                text=True).stdout.strip()
+    except OSError:
+        commit = "?"
+    out = [
+        "# Performance",
+        "",
+        "<!-- generated by scripts/bench/run_all.py (`make bench`); edits are overwritten -->",
+        "",
+        f"Every figure below was measured by `{command}` on {now} (commit {commit}), on: {machine()}.",
+        "A figure that this run did not measure is not here. Benchmarks run on real prompts from",
+        "`../shared/data`, jittered to size (`scripts/bench/_data.py`), and compare against a baseline",
+        "measured in the same run: on a shared machine read the ratios; absolute times move with the",
+        "load (the 1-minute load average before → after each script is given).",
+        "",
+    ]
+    if quick:
+        out += ["**Quick run** (`--quick`: small sizes); `make bench` gives the full figures.", ""]
+    for res in results:
+        path = res["script"]
+        out += [f"## {path.stem} (`scripts/bench/{path.name}`)", "", describe(path), ""]
+        out += [f"`{res['cmd']}` — {res['seconds']:.0f} s, load {res['load']}"
+                + ("" if res["code"] == 0 else f" — **failed ({res['code']})**: "
+                   f"{' '.join(res['tail']) or 'see its output'}; figures it printed before failing are shown"), ""]
+        plain = [f for f in res["figures"] if "@" not in f[0]]
+        scaled = [f for f in res["figures"] if "@" in f[0]]
+        if plain:
+            out += ["| figure | value | unit |", "|---|---:|---|"]
+            out += [f"| {n} | {v} | {u} |" for n, v, u in plain]
+            out.append("")
+        if scaled:
+            metrics: dict[str, dict[str, tuple[str, str]]] = {}
+            sizes: list[str] = []
+            for name, value, unit in scaled:
+                metric, size = name.rsplit("@", 1)
+                metrics.setdefault(metric, {})[size] = (value, unit)
+                if size not in sizes:
+                    sizes.append(size)
+            sizes.sort(key=lambda s: int(s) if s.isdigit() else 0)
+            out += ["| stage | " + " | ".join(f"{int(s):,}" if s.isdigit() else s for s in sizes) + " |",
+                    "|---|" + "---:|" * len(sizes)]
+            for metric, by_size in metrics.items():
+                cells = []
+                for s in sizes:
+                    v = by_size.get(s)
+                    cells.append("—" if v is None else f"{v[0]} {v[1]}".strip())
+                out.append(f"| {metric} | " + " | ".join(cells) + " |")
+            out.append("")
+        if not res["figures"]:
+            out += ["(no figures printed)", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="pass --quick to every script (small sizes)")
+    ap.add_argument("--only", help="comma-separated script names (e.g. embed,scaling)")
+    ap.add_argument("--out", default=str(REPO / "docs" / "performance.md"))
+    ap.add_argument("--timeout", type=float, default=7200.0, help="seconds per script")
+    ap.add_argument("--set", action="append", default=[], metavar="SCRIPT=FLAGS",
+                    help='extra flags for one script, e.g. --set scaling="--sizes 10000,100000"')
+    args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    extra = {}
+    for item in args.set:
+        name, _, flags = item.partition("=")
+        extra[name.strip()] = shlex.split(flags)
+    command = "make bench" if len(sys.argv) == 1 else "python scripts/bench/run_all.py " + " ".join(
+        shlex.quote(a) for a in sys.argv[1:])
+    results = []
+    todo = scripts(only)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    for i, p in enumerate(todo):
+        results.append(run_script(p, args.quick, args.timeout, extra.get(p.stem)))
+        not_run = [q.name for q in todo[i + 1:]]
+        if results[-1]["code"] == "interrupted":
+            todo = todo[:i + 1]
+        text = render(results, command.strip(), args.quick)
+        if results[-1]["code"] == "interrupted" and not_run:
+            text += f"\nNot run (the run was interrupted): {', '.join(not_run)}.\n"
+        if i < len(todo) - 1:  # written after every script, so an interrupted run keeps what it measured
+            text += f"\n(run in progress: {len(todo) - i - 1} more scripts to go)\n"
+        Path(args.out).write_text(text, encoding="utf-8")
+        if results[-1]["code"] == "interrupted":
+            break
+    failed = [r["script"].name for r in results if r["code"] != 0]
+    print(f"wrote {args.out}" + (f"; failed: {', '.join(failed)}" if failed else ""), file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
