@@ -104,3 +104,15 @@ class Corpus(Context):
 
         return promote(self, **options)
 
+
+    def card(self, target: str | None = None, **options: Any):
+        """The dataset card: training vs target side (``.as_dict()`` is ``curator card --json``)."""
+        from .card import build_card
+
+        return build_card(self, target=target, **options)
+
+    def mean_prompt(self, dataset: str | None = None, target: str | None = None, **options: Any):
+        """The prompt with the highest mean SCS over a set (``.prompt``, ``.score``, ``.medoid_score``)."""
+        from .meanprompt import mean_prompt
+
+        return mean_prompt(self, dataset=dataset, target=target, **options)
