@@ -10,8 +10,9 @@ set), then greedy rounds of word edits with words from the set's own vocabulary 
 
 1. screen: append each vocabulary word to the current prompt (one batch of encodings) and keep
    the ``words`` best as this round's candidates;
-2. edit: insert each kept word at every position, replace every word with it, and delete each
-   word (one batch); the best prompt of both batches is kept when it beats the current one.
+2. edit: insert each kept word at every position, replace every word with the three best, delete
+   each word, and append (or insert after the first word) the 2…``words`` best words at once, a
+   bigger step (one batch); the best prompt of both batches is kept when it beats the current one.
 
 When a round finds nothing better the screen is widened once (twice the words) before the search
 stops, so the greedy gets one chance out of a local optimum. Every candidate is scored on the whole
@@ -107,12 +108,22 @@ def medoid(x: np.ndarray, candidates: int = 20_000, seed: int = 0) -> tuple[int,
     return int(idx[best]), float(scores[best])
 
 
-def search(texts: Sequence[str], x: np.ndarray, encode: Callable[[list[str]], np.ndarray], rounds: int = 8,
+def search(texts: Sequence[str], x: np.ndarray, encode: Callable[[list[str]], np.ndarray], rounds: int = 12,
            vocabulary_size: int = 150, words: int = 8, seed: int = 0,
            on_round: Callable[[int, str, float], None] | None = None) -> dict:
     """The greedy word search of the module docstring over ``texts`` (embedded as ``x``).
 
     Returns prompt, score, medoid, medoid_score, rounds, encoded and a per-round history."""
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: two spin against each other on a busy 2-core machine (see curator.card)
+    with threadpool_limits(1, user_api="blas"):
+        return _search(texts, x, encode, rounds, vocabulary_size, words, seed, on_round)
+
+
+def _search(texts: Sequence[str], x: np.ndarray, encode: Callable[[list[str]], np.ndarray], rounds: int,
+            vocabulary_size: int, words: int, seed: int,
+            on_round: Callable[[int, str, float], None] | None) -> dict:
     if len(texts) == 0:
         raise CuratorError("mean-prompt: the set is empty")
     x = np.ascontiguousarray(x, dtype=np.float32)
@@ -120,38 +131,36 @@ def search(texts: Sequence[str], x: np.ndarray, encode: Callable[[list[str]], np
     if len(x) > SEARCH_SAMPLE:
         pool = x[np.sort(np.random.default_rng(seed).choice(len(x), SEARCH_SAMPLE, replace=False))]
     m, m_score = medoid(x, seed=seed)
-    vocab = vocabulary(texts, vocabulary_size)
-    current, best_text = words_of(texts[m]), texts[m]
-    start = encode([join_words(current)])
+    units = [(w,) for w in vocabulary(texts, vocabulary_size)]
+    current, best_text, best = words_of(texts[m]), texts[m], m_score
+    start_score = float(mean_scs(encode([join_words(current)]), pool)[0])
     encoded = 1
-    best = m_score
-    start_score = float(mean_scs(start, pool)[0])
     if start_score > best:
         best_text, best = join_words(current), start_score
     history = [{"round": 0, "prompt": best_text, "score": round(best, 6)}]
     width, done = words, 0
     while done < rounds and current:
-        appended = [current + [w] for w in vocab if current[-1] != w]
-        va = encode([join_words(c) for c in appended])
-        sa = mean_scs(va, pool)
-        keep = [appended[i][-1] for i in np.argsort(-sa)[:width]]
-        edits: set[tuple[str, ...]] = set()
         n = len(current)
-        for w in keep:
+        appended = [current + list(u) for u in units]
+        sa = mean_scs(encode([join_words(c) for c in appended]), pool)
+        keep = [units[i] for i in np.argsort(-sa)[:width]]
+        edits: set[tuple[str, ...]] = set()
+        for rank, u in enumerate(keep):
             for i in range(n + 1):
-                edits.add(tuple(current[:i] + [w] + current[i:]))
-            for i in range(n):
-                if current[i] != w:
-                    edits.add(tuple(current[:i] + [w] + current[i + 1:]))
+                edits.add(tuple(current[:i] + list(u) + current[i:]))
+            if rank < 3:  # replacing is tried with the three best units only
+                for i in range(n):
+                    edits.add(tuple(current[:i] + list(u) + current[i + 1:]))
         for i in range(n):
             if n > 1:
                 edits.add(tuple(current[:i] + current[i + 1:]))
-        for j in range(2, len(keep) + 1):  # several of the best words at once: bigger steps
-            edits.add(tuple(current + keep[:j]))
-            edits.add(tuple(current[:1] + keep[:j] + current[1:]))
+        for j in range(2, len(keep) + 1):  # several of the best units at once: bigger steps
+            many = [w for u in keep[:j] for w in u]
+            edits.add(tuple(current + many))
+            edits.add(tuple(current[:1] + many + current[1:]))
+        edits.discard(tuple(current))
         edited = [list(e) for e in sorted(edits)]
-        ve = encode([join_words(c) for c in edited]) if edited else np.zeros((0, x.shape[1]), np.float32)
-        se = mean_scs(ve, pool) if edited else np.zeros(0)
+        se = mean_scs(encode([join_words(c) for c in edited]), pool) if edited else np.zeros(0)
         encoded += len(appended) + len(edited)
         cands = appended + edited
         scores = np.concatenate([sa, se])

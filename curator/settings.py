@@ -92,7 +92,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             "model of the SCS metric (the competition's); \"default\" = packaged MiniLM proxy"),
     },
     "meanprompt": {
-        "rounds": Key(INT, 8, "greedy word-edit rounds of the mean-prompt search", _range(0, 1000)),
+        "rounds": Key(INT, 12, "improving word-edit rounds of the mean-prompt search at most", _range(0, 1000)),
         "vocabulary": Key(INT, 150, "most frequent words of the set the search may use", _range(1, 100000)),
         "words": Key(INT, 8, "words per round tried at every position (after an append screen)", _range(1, 10000)),
     },
