@@ -172,6 +172,11 @@ def test_card_cli_json_html_and_difficulty(cli, tmp_path, monkeypatch):
     # the terminal card names each figure's method; the stored mean prompt is re-used
     res = cli("card", "--target", "target", "--metric-model", "default")
     assert res.exit_code == 0 and "how: Frechet distance" in res.stderr and "hardness per cluster" in res.stderr
+    # the competition's metric model is not available here: the card says so and shows the rest
+    res = cli("card", "--target", "target", "--json")
+    data = json.loads(res.stdout)
+    assert res.exit_code == 0 and "sentence-t5-base" in data["difficulty"]["error"]
+    assert "--metric-model" in data["difficulty"]["error"] and data["recall"]["value"] > 0
 
 
 def test_card_says_what_is_missing(cli):
