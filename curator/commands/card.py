@@ -99,9 +99,9 @@ def print_card(d: dict) -> None:
 
 @click.command()
 @click.option("--target", help="Target dataset (default: every dataset ingested --as target).")
-@click.option("--basis", type=click.Choice(["auto", "samples", "train", "prompts"]), default="auto", show_default=True,
+@click.option("--basis", type=click.Choice(["auto", "samples", "train", "prompts"]),
               help="Training side: samples (train + candidate), train only, the prompt pool, or auto "
-                   "(samples when there are any).")
+                   "(the default: samples when there are any, else the prompt pool).")
 @click.option("--model", help="Embedding model of the distribution figures (default: [embed].model).")
 @click.option("--metric-model", help=_METRIC_HELP)
 @click.option("--no-difficulty", is_flag=True, help="Skip the mean prompt and hardness figures.")
@@ -110,7 +110,7 @@ def print_card(d: dict) -> None:
 @click.pass_context
 def card(ctx, target, basis, model, metric_model, no_difficulty, html_out, as_json):
     """The dataset card: training side vs target side, each figure with how it was computed."""
-    result = open_corpus(ctx).card(target, basis=basis, model=model, metric_model=metric_model,
+    result = open_corpus(ctx).card(target, basis=basis or "auto", model=model, metric_model=metric_model,
                                    difficulty=not no_difficulty)
     data = result.as_dict()
     if html_out:
@@ -133,7 +133,7 @@ def card(ctx, target, basis, model, metric_model, no_difficulty, html_out, as_js
 @click.option("--dataset", help="Search over the prompts of this dataset.")
 @click.option("--target", help="Search over this target set (default: every target prompt, else every prompt).")
 @click.option("--metric-model", help=_METRIC_HELP)
-@click.option("--rounds", type=int, help="Improving rounds at most (default: [meanprompt].rounds, 8).")
+@click.option("--rounds", type=int, help="Improving rounds at most (default: [meanprompt].rounds, 12).")
 @click.option("--json", "as_json", is_flag=True, help="Print prompt, score, medoid, ratio, … as JSON.")
 @click.pass_context
 def mean_prompt(ctx, dataset, target, metric_model, rounds, as_json):
