@@ -172,6 +172,18 @@ def test_card_cli_json_html_and_difficulty(cli, tmp_path, monkeypatch):
     # the terminal card names each figure's method; the stored mean prompt is re-used
     res = cli("card", "--target", "target", "--metric-model", "default")
     assert res.exit_code == 0 and "how: Frechet distance" in res.stderr and "hardness per cluster" in res.stderr
+    # the same per-cluster hardness for the coverage table, from the stored mean prompt
+    from curator import Corpus, embed
+    from curator.meanprompt import hardness_by_cluster
+
+    before = dict(embed.ENCODE_CALLS)
+    frame = hardness_by_cluster(Corpus.open(cli.root), target="target", metric_model="default")
+    assert embed.ENCODE_CALLS == before  # everything cached, the mean prompt re-used
+    assert list(frame.columns) == ["cluster", "label", "training_prompts", "target_prompts",
+                                   "hardness_training", "hardness_target"]
+    assert frame["target_prompts"].sum() == data["counts"]["target"]["prompts"]
+    by_cluster = {r["cluster"]: r["hardness_target"] for r in d["clusters"] if r["hardness_target"] is not None}
+    assert {int(c): h for c, h in zip(frame["cluster"], frame["hardness_target"]) if h == h} == by_cluster
     # the competition's metric model is not available here: the card says so and shows the rest
     res = cli("card", "--target", "target", "--json")
     data = json.loads(res.stdout)
