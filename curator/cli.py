@@ -289,7 +289,7 @@ def export(ctx, out, status, fmt, dataset, provenance, split, seed) -> None:
 
 
 # Command modules of the other areas; each exposes ``commands``.
-COMMAND_MODULES = ("scrape", "templates", "index", "generate", "review")
+COMMAND_MODULES = ("scrape", "templates", "index", "generate", "review", "card")
 
 
 def _register() -> None:

@@ -104,7 +104,7 @@ def read_ids(path: Path) -> list[str]:
 
 def promote(corpus: "Context", min_score: float | None = None, top: int | None = None,
             dataset: str | None = None, ids: Sequence[str] | None = None, predictor: str | None = None,
-            metric_model: str | None = None, reason: str = "") -> dict:
+            metric_model: str | None = None, reason: str = "", prefer_hard: bool = False) -> dict:
     """Promote the best-scoring samples (or the given ids) to status train.
 
     ``top``/``min_score`` select from the ranking of candidate *and* train samples (rejected ones
@@ -118,12 +118,14 @@ def promote(corpus: "Context", min_score: float | None = None, top: int | None =
             raise CuratorError("promote: give --min-score, --top or --ids")
         ranked = ranked_candidates(corpus, min_score, dataset, predictor, metric_model,
                                    statuses=("candidate", "train"))
+        model = ranking_metric(corpus, metric_model)
+        if prefer_hard:
+            ranked = _hardest_first(corpus, ranked, metric_model or model)
         if top:
             ranked = ranked[:top]
         ids = [r["id"] for r in ranked]
         rule = " and ".join(([f"score >= {min_score}"] if min_score is not None else [])
-                            + ([f"top {top}"] if top else []))
-        model = ranking_metric(corpus, metric_model)
+                            + ([f"top {top}"] if top else []) + (["hardest first"] if prefer_hard else []))
         reason = f"{reason}: {rule} ({model})" if reason else f"{rule} ({model})"
     changed = decide(corpus, ids, "accept", reason, command="promote")
     return {"selected": len(ids), "promoted": changed}
@@ -157,6 +159,20 @@ def candidates(corpus: "Context", min_score: float | None = None, dataset: str |
     frame = pd.DataFrame(rows[:limit] if limit else rows, columns=columns)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame
+
+
+def _hardest_first(corpus: "Context", ranked: list[dict], metric_model: str | None) -> list[dict]:
+    """``--prefer-hard``: order by hardness (1 − SCS to the target set's mean prompt, see
+    curator.meanprompt), then by score, so a --top takes the hard prompts among the good samples."""
+    from .meanprompt import hardness, mean_prompt
+
+    if not ranked:
+        return ranked
+    mp = mean_prompt(corpus, metric_model=metric_model, reuse=True)
+    h = hardness(corpus, [r["rewrite_prompt"] for r in ranked], mp.prompt, metric_model or mp.metric_model)
+    for r, v in zip(ranked, h):
+        r["hardness"] = round(float(v), 6)
+    return sorted(ranked, key=lambda r: (-r["hardness"], -r["score"], r["id"]))
 
 
 # -- split --------------------------------------------------------------------------------------

@@ -94,6 +94,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "templates": {
         "seed": Key(BOOL, True, "also read the seed templates and vocabularies shipped with curator"),
     },
+    "meanprompt": {
+        "rounds": Key(INT, 12, "improving word-edit rounds of the mean-prompt search at most", _range(0, 1000)),
+        "vocabulary": Key(INT, 150, "most frequent words of the set the search may use", _range(1, 100000)),
+        "words": Key(INT, 8, "words per round tried at every position (after an append screen)", _range(1, 10000)),
+    },
+    "card": {
+        "k": Key(INT, 3, "neighbours of the k-NN precision/recall manifolds", _range(1, 100)),
+        "bootstrap": Key(INT, 30, "bootstrap resamples of the Fréchet distance interval", _range(0, 10000)),
+        "sample": Key(INT, 5000, "at most this many prompts per side in the embedding figures", _range(10)),
+    },
     "limits": {
         "max_original_words": Key(INT, 200, "word limit of an original text in a training row", _range(1)),
         "max_rewritten_words": Key(INT, 400, "word limit of a rewritten text in a training row", _range(1)),

@@ -207,6 +207,18 @@ class Corpus(Context):
 
         return predict(self, **options)
 
+    def card(self, target: str | None = None, **options: Any):
+        """The dataset card: training vs target side (``.as_dict()`` is ``curator card --json``)."""
+        from .card import build_card
+
+        return build_card(self, target=target, **options)
+
+    def mean_prompt(self, dataset: str | None = None, target: str | None = None, **options: Any):
+        """The prompt with the highest mean SCS over a set (``.prompt``, ``.score``, ``.medoid_score``)."""
+        from .meanprompt import mean_prompt
+
+        return mean_prompt(self, dataset=dataset, target=target, **options)
+
 
 def sample_ids(ids: Any) -> list[str]:
     """Sample ids from one id, a list/Series of ids, or a DataFrame with an ``id`` column."""

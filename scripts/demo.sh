@@ -31,6 +31,8 @@ step "cluster the canonical prompts (k=auto, ids stable across runs)"
 $C cluster
 step "coverage against the target set, and the HTML report"
 $C coverage --target target --html corpus/out/coverage.html
+step "the dataset card: training side vs target (distance, precision/recall, coverage, lengths, diversity, difficulty)"
+$C card --target target --metric-model default --html corpus/out/card.html
 step "generation for the coverage gaps: the plan (calls, tokens, cost); real calls when CURATOR_BASE_URL is set"
 if [ -n "${CURATOR_BASE_URL:-}" ]; then
   $C generate --gaps --target target --per-cluster 2 --max-cost "${CURATOR_MAX_COST:-1.00}"
@@ -41,6 +43,8 @@ step "score the examples' predictions (packaged MiniLM: a proxy for the competit
 $C score --metric-model default
 step "promote the 12 best-scoring candidates into the training set"
 $C promote --top 12 --metric-model default --reason "demo: best proxy SCS"
+step "the card again: after generation (a real endpoint) recall and coverage rise and the distance falls; a dry run changes nothing"
+$C card --target target --metric-model default
 step "stats"
 $C stats
 step "export the training set (Kaggle columns) with a 20% validation split by prompt"

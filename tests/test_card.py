@@ -1,0 +1,198 @@
+"""The dataset card: its figures make sense on real data, the JSON is stable, the HTML is escaped.
+
+The real-data test builds two corpora against the same target (real competition prompts from
+the public Gemma samples): one whose training prompts are drawn from the target's own
+distribution (other prompts of the same file), one holding the awesome-ChatGPT role prompts.
+The first must be measurably closer (Fréchet interval entirely below), with higher recall,
+precision and coverage; the second's prompt lengths must differ (KS).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from curator import cardmath as cm
+
+N = 100  # prompts per side: enough for stable figures, ~300 encodings in all
+
+
+# -- the pure figures ------------------------------------------------------------------------------
+def _cloud(rng, n, shift=0.0, d=16):
+    x = rng.normal(size=(n, d))
+    x[:, 0] += shift
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_frechet_is_zero_for_one_cloud_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    a, b = _cloud(rng, 400), _cloud(rng, 400)
+    assert cm.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    near, far = cm.frechet_distance(a, b), cm.frechet_distance(a, _cloud(rng, 400, shift=3))
+    assert far > 5 * near
+    value, lo, hi = cm.frechet_bootstrap(a, _cloud(rng, 400, shift=3), rounds=20)
+    assert lo <= value <= hi and hi - lo < value
+
+
+def _cap(rng, n, sign=1.0, d=4, spread=0.3):
+    x = rng.normal(scale=spread, size=(n, d))
+    x[:, 0] += sign
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_knn_precision_recall_tell_a_subset_from_a_stranger():
+    rng = np.random.default_rng(1)
+    target = _cap(rng, 300)
+    part = target[target[:, 1] > 0.1]  # training covers a part of the target
+    p, r = cm.knn_precision_recall(part, target, k=3)
+    assert p == 1.0  # every training point is a target point
+    assert len(part) / len(target) <= r < 0.75
+    p2, r2 = cm.knn_precision_recall(_cap(rng, 300, sign=-1.0), target, k=3)  # the opposite cap
+    assert p2 < 0.02 and r2 < 0.02
+    p3, r3 = cm.knn_precision_recall(_cap(rng, 300), target, k=3)  # same distribution
+    assert p3 > 0.6 and r3 > 0.6
+
+
+@pytest.mark.parametrize("text, n", [
+    ("Rewrite this memo in a humorous tone and keep it under 50 words.", 2),
+    ("Turn this into a letter to a friend and family.", 1),
+    ("Please make it formal, then add a title, and translate it into French.", 3),
+    ("Make the text into a home improvement expert's tips for a bathroom remodel", 1),
+    ("I want you to act as a linux terminal.", 1),
+    ("", 0),
+])
+def test_instruction_count(text, n):
+    assert cm.instruction_count(text) == n
+
+
+def test_length_profile_and_ks():
+    prof = cm.length_profile([10, 20, 30, 250, 300], limit=200)
+    assert prof["n"] == 5 and prof["p50"] == 30 and prof["max"] == 300 and prof["over_limit"] == 0.4
+    assert cm.ks_distance([1, 2, 3] * 20, [1, 2, 3] * 20)["statistic"] == 0
+    assert cm.ks_distance(list(range(10)) * 5, list(range(50, 60)) * 5)["statistic"] == 1
+    assert cm.length_profile([])["mean"] is None and cm.ks_distance([], [1])["statistic"] is None
+
+
+# -- real data ------------------------------------------------------------------------------------
+def _write(path, prompts):
+    pd.DataFrame({"prompt": prompts}).to_csv(path, index=False)
+    return path
+
+
+def _copy_embeddings(src, dst):
+    """Share the target's embeddings between the two corpora (the test pays for them once)."""
+    with sqlite3.connect(dst.root / "curator.db") as conn:
+        conn.execute("ATTACH DATABASE ? AS other", (str(src.root / "curator.db"),))
+        conn.execute("INSERT OR IGNORE INTO embeddings SELECT * FROM other.embeddings")
+        conn.commit()
+        conn.execute("DETACH DATABASE other")
+
+
+def test_card_in_distribution_set_is_closer_than_role_prompts(shared_data, tmp_path):
+    from curator import Corpus
+
+    gemma = pd.read_csv(shared_data / "public" / "gemma_mix_with_predictions.csv")
+    prompts = sorted(set(gemma["gt_rewrite_prompt"].dropna().str.strip()))
+    rng = np.random.default_rng(0)
+    rng.shuffle(prompts)
+    target, own = prompts[:N], prompts[N:2 * N]
+    roles = pd.read_csv(shared_data / "prompts" / "awesome_chatgpt_prompts.csv")["prompt"].dropna().tolist()
+    roles = [roles[i] for i in sorted(rng.choice(len(roles), N, replace=False))]
+    target_file = _write(tmp_path / "target.csv", target)
+
+    cards = {}
+    first = None
+    for name, training in (("own", own), ("roles", roles)):
+        corpus = Corpus.init(tmp_path / name)
+        corpus.ingest(target_file, role="target", dataset="test")
+        corpus.ingest(_write(tmp_path / f"{name}.csv", training), dataset=name)
+        if first is not None:
+            _copy_embeddings(first, corpus)
+        cards[name] = corpus.card(target="test", difficulty=False, bootstrap=20).as_dict()
+        first = first or corpus
+    own_c, roles_c = cards["own"], cards["roles"]
+    assert own_c["counts"]["training"]["prompts"] == N and own_c["counts"]["target"]["prompts"] == N
+    # measurably closer: the whole interval below the other's
+    assert own_c["distance"]["ci95"][1] < roles_c["distance"]["ci95"][0], (own_c["distance"], roles_c["distance"])
+    assert own_c["recall"]["value"] > roles_c["recall"]["value"] + 0.3
+    assert own_c["precision"]["value"] > roles_c["precision"]["value"] + 0.3
+    assert own_c["coverage"]["thresholds"]["0.7"] > roles_c["coverage"]["thresholds"]["0.7"]
+    assert own_c["coverage"]["mean_best_cosine"] > roles_c["coverage"]["mean_best_cosine"] + 0.1
+    # role prompts run to ~80 words, rewrite prompts to ~10
+    assert roles_c["lengths"]["prompt"]["ks"]["statistic"] > 0.8 > own_c["lengths"]["prompt"]["ks"]["statistic"] + 0.5
+    assert own_c["diversity"]["training"]["vendi"] > 1
+
+
+# -- the CLI: JSON keys, HTML, difficulty -----------------------------------------------------------
+JSON_KEYS = {"card_version", "target", "basis", "embed_model", "counts", "lengths", "distance", "precision",
+             "recall", "coverage", "diversity", "difficulty"}
+
+
+def test_card_cli_json_html_and_difficulty(cli, tmp_path, monkeypatch):
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("CURATOR_MEANPROMPT_ROUNDS", "1")
+    monkeypatch.setenv("CURATOR_MEANPROMPT_VOCABULARY", "30")
+    monkeypatch.setenv("CURATOR_MEANPROMPT_WORDS", "2")
+    examples = REPO / "corpus" / "examples"
+    cli("ingest", examples / "examples.jsonl", "--dataset", "examples", "--predictor", "handmade")
+    # a prompt with markup, to prove the HTML escapes it
+    _write(tmp_path / "t.csv", ["Rewrite this as a <script>alert(1)</script> poem.",
+                                *pd.read_csv(examples / "target.csv")["rewrite_prompt"].tolist()])
+    cli("ingest", tmp_path / "t.csv", "--as", "target", "--dataset", "target")
+    cli("score", "--metric-model", "default")
+    cli("cluster", "--k", "4")
+    out = tmp_path / "card.html"
+    res = cli("card", "--target", "target", "--metric-model", "default", "--json", "--html", out)
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert set(data) == JSON_KEYS
+    for key in ("distance", "precision", "recall"):
+        assert isinstance(data[key]["value"], float) and data[key]["method"]
+    d = data["difficulty"]
+    assert d["metric_model"] == "all-MiniLM-L6-v2" and d["mean_prompt"]
+    assert 0 < d["mean_prompt_score"]["target"] < 1
+    assert set(d["predictors"]) == {"handmade"} and d["predictors"]["handmade"]["n"] == 32
+    assert d["clusters"] and all(0 <= (r["hardness_target"] or 0) <= 2 for r in d["clusters"])
+    assert sum(r["target_prompts"] for r in d["clusters"]) == data["counts"]["target"]["prompts"]
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page and "http://" not in page and "https://" not in page  # self-contained
+    assert "Dataset card" in page and "Fréchet distance" in page and d["mean_prompt"].split()[0] in page
+    from curator.cardhtml import render_card_section
+
+    data["difficulty"]["clusters"][0]["label"] = "<script>alert(1)</script> & co"
+    data["difficulty"]["mean_prompt"] = "Rewrite <b>this</b>."
+    fragment = render_card_section(data)
+    assert fragment.startswith("<section") and "<script" not in fragment and "<b>this" not in fragment
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in fragment and "&lt;b&gt;this" in fragment
+    # the terminal card names each figure's method; the stored mean prompt is re-used
+    res = cli("card", "--target", "target", "--metric-model", "default")
+    assert res.exit_code == 0 and "how: Frechet distance" in res.stderr and "hardness per cluster" in res.stderr
+    # the same per-cluster hardness for the coverage table, from the stored mean prompt
+    from curator import Corpus, embed
+    from curator.meanprompt import hardness_by_cluster
+
+    before = dict(embed.ENCODE_CALLS)
+    frame = hardness_by_cluster(Corpus.open(cli.root), target="target", metric_model="default")
+    assert embed.ENCODE_CALLS == before  # everything cached, the mean prompt re-used
+    assert list(frame.columns) == ["cluster", "label", "training_prompts", "target_prompts",
+                                   "hardness_training", "hardness_target"]
+    assert frame["target_prompts"].sum() == data["counts"]["target"]["prompts"]
+    by_cluster = {r["cluster"]: r["hardness_target"] for r in d["clusters"] if r["hardness_target"] is not None}
+    assert {int(c): h for c, h in zip(frame["cluster"], frame["hardness_target"]) if h == h} == by_cluster
+    # the competition's metric model is not available here: the card says so and shows the rest
+    res = cli("card", "--target", "target", "--json")
+    data = json.loads(res.stdout)
+    assert res.exit_code == 0 and "sentence-t5-base" in data["difficulty"]["error"]
+    assert "--metric-model" in data["difficulty"]["error"] and data["recall"]["value"] > 0
+
+
+def test_card_says_what_is_missing(cli):
+    res = cli("card")
+    assert res.exit_code == 2 and "no target prompts" in res.stderr
+    res = cli("card", "--target", "nope")
+    assert res.exit_code == 2 and "no target dataset" in res.stderr
