@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from .errors import CuratorError
-from .placeholders import normalise_placeholders
+from .placeholders import find_placeholders, normalise_placeholders
 
 if TYPE_CHECKING:
     from .items import AddResult
@@ -733,7 +733,7 @@ def combine(library: Library, k: int = 2, n: int = 100, seed: int = 0,
         if len(out) >= n or draws >= limit:
             break
         key = " ".join(combo.text.casefold().split())
-        if key not in seen:
+        if key not in seen and not find_placeholders(combo.text):  # a slot left unfilled: a template, skip
             seen.add(key)
             out.append(combo)
     return out
