@@ -67,8 +67,8 @@ def labelled_pool(shared: Path = SHARED) -> tuple[list[str], dict[str, str], lis
             parent[find(a)] = find(b)
     for t in parent:
         labels[t] = "pair:" + find(t)
-    texts = list(dict.fromkeys(texts + list(parent)))
-    return texts, labels, []
+    extra = [t for t in parent if t not in set(texts)]
+    return texts + extra, labels, extra
 
 
 def pair_scores(pairs: np.ndarray, lab: np.ndarray) -> tuple[int, int]:
@@ -99,17 +99,29 @@ def evaluate(thresholds=(0.85, 0.88, 0.9, 0.92, 0.95), shared: Path = SHARED) ->
     from curator.dedup_index import similar_pairs
     from curator.slots import load_lexicon
 
-    texts, labels, _ = labelled_pool(shared)
-    x = embed(texts)
+    texts, labels, extra = labelled_pool(shared)
+    x = np.concatenate([embed(texts[:len(texts) - len(extra)]), embed(extra)])
     codes: dict[str, int] = {}
     lab = np.array([codes.setdefault(labels[t], len(codes)) if t in labels else -1 for t in texts])
     lexicon = load_lexicon(Path(__file__).resolve().parents[2] / "corpus")
     keys = [representative_key("public", t, str(i)) for i, t in enumerate(texts)]
+    pos = pd.read_csv(PAIRS, dtype=str)
+    where = {t: i for i, t in enumerate(texts)}
+    pa = np.array([where[a] for a in pos.a]), np.array([where[b] for b in pos.b])
+    is_dup = (pos.duplicate == "1").to_numpy()
+
+    def written(same: np.ndarray) -> dict:
+        """Of the written pairs: paraphrases grouped together, slot variants grouped together."""
+        return {"written_paraphrases_merged": round(float(same[is_dup].mean()), 4),
+                "written_slot_variants_merged": round(float(same[~is_dup].mean()), 4)}
+
     rows = []
     for t in thresholds:
         base = similar_pairs(x, t, exact=True)
         n_known, n_true = pair_scores(base, lab)
-        rows.append({"method": "cosine_pairs", "threshold": t, "pairs": n_known, "true": n_true})
+        cos = np.einsum("ij,ij->i", x[pa[0]], x[pa[1]])
+        rows.append({"method": "cosine_pairs", "threshold": t, "pairs": n_known, "true": n_true}
+                    | written(cos >= t))
         comp = components(len(texts), base)
         n_known, n_true = pair_scores(group_pairs(np.where(np.bincount(comp)[comp] > 1, comp, -1)), lab)
         rows.append({"method": "components", "threshold": t, "pairs": n_known, "true": n_true})
@@ -118,7 +130,8 @@ def evaluate(thresholds=(0.85, 0.88, 0.9, 0.92, 0.95), shared: Path = SHARED) ->
             rep, _, blocked = group_vectors(x, texts, keys, t, lx, exact=True)
             n_known, n_true = pair_scores(group_pairs(rep), lab)
             rows.append({"method": name, "threshold": t, "pairs": n_known, "true": n_true,
-                         "seconds": round(time.perf_counter() - start, 2), "slot_blocked": blocked})
+                         "seconds": round(time.perf_counter() - start, 2), "slot_blocked": blocked}
+                        | written((rep[pa[0]] >= 0) & (rep[pa[0]] == rep[pa[1]])))
     for r in rows:
         r["precision"] = round(r["true"] / r["pairs"], 4) if r["pairs"] else 1.0
     return rows
@@ -134,6 +147,9 @@ def main() -> None:
         print(f"{tag}_precision: {r['precision']:.4f} ratio")
         print(f"{tag}_true_pairs: {r['true']} pairs")
         print(f"{tag}_labelled_pairs: {r['pairs']} pairs")
+        for k in ("written_paraphrases_merged", "written_slot_variants_merged"):
+            if k in r:
+                print(f"{tag}_{k}: {r[k]:.4f} ratio")
 
 
 if __name__ == "__main__":
