@@ -34,7 +34,9 @@ from real_prompts import embed, jittered, real_prompts  # noqa: E402
 
 from curator.dedup_index import EXACT_LIMIT, block_lists, similar_pairs  # noqa: E402
 
-THRESHOLD = 0.9  # as in issue 11's measurement; σ 0.02 jitter copies sit at cosine ≈ 0.87 to each other, so at 0.85 every copy of a prompt pairs with every other (an artefact of jitter, not of real data)
+# 0.9 as in issue 11's measurement: σ 0.02 jitter copies sit at cosine ≈ 0.87 to each other, so at
+# the default 0.85 every copy of a prompt pairs with every other (an artefact of jitter, not real data)
+THRESHOLD = 0.9
 
 
 def numpy_all_pairs(x: np.ndarray, threshold: float, block: int = 4096, rows: np.ndarray | None = None) -> np.ndarray:
