@@ -178,6 +178,12 @@ def stats(ctx, as_json) -> None:
     console.print(table)
     t = data["tokens"]
     console.print(f"tokens ({t['tokenizer']}): prompts {t['prompts']:,}, sample texts {t['sample_texts']:,}")
+    o, tp = data["target_overlap"], data["templates"]
+    console.print(f"target overlap: {o['samples']} samples ({o['train']} train) have a prompt that is, or nearly "
+                  f"is, a target prompt; promote/export hold them back")
+    console.print(f"templates (unfilled slots): {tp['prompts']} prompts, {tp['unfillable']} unfillable"
+                  + (f" (slots without a vocabulary: {', '.join(tp['unfillable_slots'])})" if tp["unfillable"] else ""),
+                  markup=False)
 
 
 def _short(value, width: int = 90) -> str:
@@ -277,12 +283,26 @@ def samples(ctx, status, dataset, origin, contains, limit, as_json) -> None:
 @click.option("--split", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Hold out this fraction as OUT.val.EXT, split by prompt.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split.")
+@click.option("--allow-target-overlap", is_flag=True,
+              help="Export samples whose prompt is (a near-duplicate of) a target prompt (logged).")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def export(ctx, out, status, fmt, dataset, provenance, split, seed) -> None:
-    """Export samples (Kaggle columns: id, original_text, rewrite_prompt, rewritten_text)."""
+def export(ctx, out, status, fmt, dataset, provenance, split, seed, allow_target_overlap, as_json) -> None:
+    """Export samples (Kaggle columns: id, original_text, rewrite_prompt, rewritten_text).
+
+    Invalid rows and rows whose prompt is (a near-duplicate of) a target prompt are refused and
+    counted by reason; OUT.refused.csv lists them."""
     summary = open_corpus(ctx).export(Path(out), status=None if status == "all" else status, fmt=fmt,
-                                      dataset=dataset, provenance=provenance, split=split, seed=seed)
+                                      dataset=dataset, provenance=provenance, split=split, seed=seed,
+                                      allow_target_overlap=allow_target_overlap)
+    if as_json:
+        print_json(summary)
+        return
     console.print(f"wrote {summary['rows']} samples ({summary['status'] or 'all'}) to {out} as {summary['format']}")
+    if summary["refused_rows"]:
+        console.print(f"refused {summary['refused_rows']} rows (listed in {summary['refused_file']}):", markup=False)
+        for why, n in summary["refused"].items():
+            console.print(f"  {n}: {why}", markup=False)
     if split:
         console.print(f"wrote {summary['validation_rows']} held-out samples to {summary['validation']} "
                       f"(split by prompt, fraction {split}, seed {seed})")

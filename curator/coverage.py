@@ -149,6 +149,9 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
         vs = rng.choice(len(train_ids), size=min(len(train_ids), VENDI_SAMPLE), replace=False)
         figures["vendi_score"] = round(vendi_score(train_vec[vs]), 2)
         figures["vendi_sample"] = int(len(vs))
+    from .leakage import target_overlap  # training samples whose prompt is (nearly) a target prompt
+
+    figures["target_overlap_samples"] = target_overlap(corpus)["samples"]
     return Coverage(run, target, frame, gaps, figures, ex)
 
 

@@ -3,6 +3,14 @@
 Kaggle's train.csv has ``id, original_text, rewrite_prompt, rewritten_text``; that is the CSV
 layout, so an export drops straight into a notebook written for the competition. Provenance
 columns (dataset, origin, status, model, prompt_id) are opt-in.
+
+Every exported row is valid, or it is refused *with its reason*, never silently dropped: the
+summary counts refusals by reason and ``<out stem>.refused.csv`` lists each refused id and why.
+A row is refused when an original, rewritten text or prompt is empty, the rewrite equals the
+original, the original exceeds ``[limits].max_original_words``, the prompt has an unfilled slot,
+the (original, prompt) pair was already exported, or — unless ``allow_target_overlap`` — its
+prompt is (a near-duplicate of) a target prompt (``curator.leakage``). Refusals happen before the
+split, so ``--split`` never puts a refused row in either part.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import pandas as pd
 
 from .errors import CuratorError
 from .queries import samples_frame
+from .text import normalise, word_count
 
 if TYPE_CHECKING:
     from .context import Context
@@ -88,17 +97,70 @@ def validation_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.val{out.suffix}")
 
 
+def refusals(corpus: "Context", frame: pd.DataFrame, allow_target_overlap: bool = False,
+             max_original_words: int | None = None) -> pd.Series:
+    """Why each row may not be a training row ('' = valid), in the frame's order."""
+    from .leakage import sample_problems
+
+    limit = max_original_words or corpus.settings.get("limits", "max_original_words")
+    problems = sample_problems(corpus, frame[["id", "prompt_id", "rewrite_prompt", "status"]].to_dict("records"),
+                               allow_target_overlap)
+    seen: set[tuple[str, str]] = set()
+    reasons = []
+    for r in frame.itertuples():
+        orig, rew, prompt = (str(v or "") for v in (r.original_text, r.rewritten_text, r.rewrite_prompt))
+        why = ""
+        if not orig.strip():
+            why = "empty original_text"
+        elif not rew.strip():
+            why = "empty rewritten_text"
+        elif not prompt.strip():
+            why = "empty rewrite_prompt (an unlabelled sample)"
+        elif normalise(orig) == normalise(rew):
+            why = "rewritten_text equals original_text"
+        elif word_count(orig) > limit:
+            why = f"original_text over {limit} words ([limits] max_original_words)"
+        elif r.id in problems:
+            why = problems[r.id]
+        else:
+            key = (normalise(orig), normalise(prompt))
+            if key in seen:
+                why = "duplicate (original_text, rewrite_prompt) pair"
+            seen.add(key)
+        reasons.append(why)
+    return pd.Series(reasons, index=frame.index, dtype=object)
+
+
+def refused_path(out: Path) -> Path:
+    """train.csv → train.refused.csv"""
+    return out.with_name(f"{out.stem}.refused.csv")
+
+
 def export_samples(corpus: "Context", out: Path, status: str | None = "train", fmt: str | None = None,
                    dataset: str | None = None, provenance: bool = False, split: float | None = None,
-                   seed: int = 0) -> dict:
+                   seed: int = 0, allow_target_overlap: bool = False) -> dict:
     """Export samples of one status (``None`` = all) to ``out``; returns what was written.
 
-    ``split``: hold out that fraction as ``<out stem>.val<suffix>``, split by prompt (the root of
-    each prompt's duplicate_of chain) so a prompt and its paraphrases sit on one side only.
+    Invalid and target-overlapping rows are refused and counted by reason (see the module
+    docstring). ``split``: hold out that fraction as ``<out stem>.val<suffix>``, split by prompt
+    (the root of each prompt's duplicate_of chain) so a prompt and its paraphrases sit on one side.
     """
     check_export(out, status, fmt, split)
     frame = export_frame(corpus, status, dataset, provenance=True)
-    summary = {"out": str(out), "status": status}
+    summary: dict = {"out": str(out), "status": status, "allow_target_overlap": allow_target_overlap}
+    reasons = refusals(corpus, frame, allow_target_overlap)
+    bad = reasons != ""
+    refused = frame.loc[bad, ["id", "prompt_id", "rewrite_prompt"]].assign(reason=reasons[bad])
+    frame = frame[~bad].reset_index(drop=True)
+    summary["refused"] = {str(k): int(v) for k, v in refused["reason"].value_counts().items()}
+    summary["refused_rows"] = int(bad.sum())
+    summary["target_overlap_refused"] = int(refused["reason"].str.contains("target prompt").sum())
+    rpath = refused_path(out)
+    if len(refused):
+        write_frame(refused.reset_index(drop=True), rpath, "csv")
+        summary["refused_file"] = str(rpath)
+    elif rpath.exists():
+        rpath.unlink()  # a stale list from an earlier export would mislead
     if split:
         from .review import prompt_groups, split_by_prompt
 
@@ -114,5 +176,6 @@ def export_samples(corpus: "Context", out: Path, status: str | None = "train", f
     fmt = write_frame(frame, out, fmt)
     summary |= {"format": fmt, "rows": len(frame)}
     with corpus.store.transaction():
-        corpus.store.log_event("export", {"out": str(out), "status": status, "format": fmt}, summary)
+        corpus.store.log_event("export", {"out": str(out), "status": status, "format": fmt,
+                                          "allow_target_overlap": allow_target_overlap}, summary)
     return summary

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import CuratorError
 from .items import Provenance, SampleRecord, add_samples
+from .queries import rewrite_prompts
 from .llm import (Budget, ChatRequest, Invalid, LLMConfig, LLMTask, RunSummary, call_sync, check, load_template,
                   parse_json_object, render, run_task)
-from .queries import canonical_prompts
 from .text import normalise, word_count
 
 if TYPE_CHECKING:
@@ -60,13 +60,14 @@ def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: boo
     """
     if prompts_file is not None:
         from .ingest import read_table, resolve_columns
+        from .leakage import is_template
         from .text import content_id
 
         frame, _, _ = read_table(Path(prompts_file))
         col = resolve_columns(list(frame.columns), {}, Path(prompts_file)).get("rewrite_prompt")
         if col is None:
             raise CuratorError(f"{prompts_file}: no prompt column; name it rewrite_prompt or prompt")
-        texts = [t.strip() for t in frame[col] if t.strip()]
+        texts = [t.strip() for t in frame[col] if t.strip() and not is_template(t)]  # templates are not prompts
         return [PickedPrompt(content_id(t), t, None) for t in dict.fromkeys(texts)]
     from .cluster import assignments, latest_clustering
 
@@ -81,7 +82,7 @@ def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: boo
     cluster_of = assignments(corpus)
     training = {r[0] for r in corpus.store.query(
         "SELECT DISTINCT item_id FROM provenance WHERE item_kind='prompt' AND role != 'target'")}
-    rows = canonical_prompts(corpus)
+    rows = rewrite_prompts(corpus)  # canonical, and never a template with an unfilled slot
     rng = random.Random(seed)
     picked = []
     for c in clusters:

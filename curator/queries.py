@@ -26,6 +26,15 @@ def canonical_prompts(ctx: Context, columns: str = "id, text") -> list:
     return ctx.store.query(f"SELECT {columns} FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
 
 
+def rewrite_prompts(ctx: Context, columns: str = "id, text") -> list:
+    """Canonical prompts that may be given to a model as a rewrite prompt: not templates (a prompt
+    with an unfilled slot such as {topic} or [recipient] is expanded by `curator expand`, never
+    sent as is). ``columns`` must include ``text``."""
+    from .placeholders import find_placeholders
+
+    return [r for r in canonical_prompts(ctx, columns) if not find_placeholders(r["text"])]
+
+
 def target_prompt_ids(ctx: Context) -> set[str]:
     """Ids of prompts that belong to a target set (a target prompt list or target samples)."""
     return {r[0] for r in ctx.store.query(TARGET_PROMPT_IDS_SQL)}

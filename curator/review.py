@@ -104,8 +104,13 @@ def read_ids(path: Path) -> list[str]:
 
 def promote(corpus: "Context", min_score: float | None = None, top: int | None = None,
             dataset: str | None = None, ids: Sequence[str] | None = None, predictor: str | None = None,
-            metric_model: str | None = None, reason: str = "", prefer_hard: bool = False) -> dict:
+            metric_model: str | None = None, reason: str = "", prefer_hard: bool = False,
+            allow_target_overlap: bool = False) -> dict:
     """Promote the best-scoring samples (or the given ids) to status train.
+
+    Samples whose prompt is (a near-duplicate of) a target prompt, or a template with an unfilled
+    slot, are held back and counted by reason (``curator.leakage``); ``allow_target_overlap``
+    lets target-overlapping ones through (logged with each decision's reason).
 
     ``top``/``min_score`` select from the ranking of candidate *and* train samples (rejected ones
     stay out), and only the candidates among them change: "the N best are training data". So a
@@ -127,8 +132,24 @@ def promote(corpus: "Context", min_score: float | None = None, top: int | None =
         rule = " and ".join(([f"score >= {min_score}"] if min_score is not None else [])
                             + ([f"top {top}"] if top else []) + (["hardest first"] if prefer_hard else []))
         reason = f"{reason}: {rule} ({model})" if reason else f"{rule} ({model})"
-    changed = decide(corpus, ids, "accept", reason, command="promote")
-    return {"selected": len(ids), "promoted": changed}
+    from collections import Counter
+
+    from .leakage import sample_problems
+
+    ids = list(ids)
+    rows = [dict(r) for r in corpus.store.query(
+        "SELECT id, prompt_id, rewrite_prompt, status FROM samples") if r["id"] in set(ids)]
+    problems = sample_problems(corpus, rows, allow_target_overlap)
+    keep = [i for i in ids if i not in problems]
+    if allow_target_overlap:
+        reason = f"{reason} (target overlap allowed)" if reason else "target overlap allowed"
+    changed = decide(corpus, keep, "accept", reason, command="promote")
+    held = Counter(problems.values())
+    with corpus.store.transaction():
+        corpus.store.log_event("promote", {"allow_target_overlap": allow_target_overlap, "selected": len(ids)},
+                               {"promoted": changed, "held_back": dict(held)})
+    return {"selected": len(ids), "promoted": changed, "held_back": sum(held.values()),
+            "held_back_reasons": dict(held), "allow_target_overlap": allow_target_overlap}
 
 
 def candidates(corpus: "Context", min_score: float | None = None, dataset: str | None = None,

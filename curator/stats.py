@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from .context import Context
 
 
+def _target_overlap(corpus: "Context") -> dict[str, int]:
+    from .leakage import target_overlap
+
+    return target_overlap(corpus)
+
+
 def length_summary(lengths: list[int]) -> dict[str, float]:
     """min / median / p90 / max / mean of word counts (zeros when empty)."""
     if not lengths:
@@ -28,6 +34,28 @@ def token_summary(prompt_texts: list[str], sample_rows) -> dict[str, Any]:
     return {"tokenizer": tokenizer_name(),
             "prompts": sum(count_tokens(t) for t in prompt_texts),
             "sample_texts": sum(count_tokens(r[0]) + count_tokens(r[1]) for r in sample_rows)}
+
+
+def template_stats(corpus: "Context", prompt_texts: list[str]) -> dict[str, Any]:
+    """Prompts that are templates (an unfilled slot): how many, and which slots no vocabulary fills
+    (``curator expand --scraped`` fills the rest; generate/combine/promote/export never use them)."""
+    from collections import Counter
+
+    from .placeholders import find_placeholders
+
+    slots = [find_placeholders(t) for t in prompt_texts if "{" in t or "[" in t or "<" in t or "(" in t]
+    slots = [s for s in slots if s]
+    try:
+        from .templates import load_library
+
+        library = load_library(corpus.root, validate_all=False)
+        known = lambda n: library.vocabulary(n) is not None and bool(library.vocabulary(n).values)  # noqa: E731
+    except Exception:  # a broken vocab file is `curator expand`'s error to report
+        known = lambda n: False  # noqa: E731
+    missing = Counter(n for s in slots for n in s if not known(n))
+    unfillable = sum(1 for s in slots if any(not known(n) for n in s))
+    return {"prompts": len(slots), "fillable": len(slots) - unfillable, "unfillable": unfillable,
+            "unfillable_slots": dict(missing.most_common(20))}
 
 
 def corpus_stats(corpus: "Context") -> dict[str, Any]:
@@ -60,6 +88,8 @@ def corpus_stats(corpus: "Context") -> dict[str, Any]:
             "GROUP BY dataset, role ORDER BY 2 DESC"),
         "predictions": grouped("SELECT predictor, COUNT(*) FROM predictions GROUP BY predictor"),
         "tokens": token_summary(prompt_texts, sample_rows),
+        "templates": template_stats(corpus, prompt_texts),
+        "target_overlap": _target_overlap(corpus),
         "words": {
             "prompt": length_summary([word_count(t) for t in prompt_texts]),
             "original_text": length_summary([word_count(r[0]) for r in sample_rows]),

@@ -125,6 +125,19 @@ class Corpus(Context):
             apply_dedup(self, plan)
         return plan
 
+    def dedup_explain(self, text: str, threshold: float | None = None, model: str | None = None) -> dict:
+        """Why ``text`` is or is not a near-duplicate (nearest prompts, cosines, differing slot values)."""
+        from .dedup import explain_dedup
+
+        s = self.settings.override("dedup", threshold=threshold)
+        return explain_dedup(self, text, s.dedup.threshold, model or self.setting("embed", "model", None))
+
+    def dedup_undo(self) -> dict | None:
+        """Restore the state before the latest dedup run (None when there is nothing to undo)."""
+        from .dedup import undo_dedup
+
+        return undo_dedup(self)
+
     def cluster(self, k: int | str = "auto", seed: int = 0, model: str | None = None):
         from .cluster import cluster_prompts
 

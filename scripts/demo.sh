@@ -42,7 +42,7 @@ fi
 step "score the examples' predictions (packaged MiniLM: a proxy for the competition's sentence-t5-base)"
 $C score --metric-model default
 step "promote the 12 best-scoring candidates into the training set"
-$C promote --top 12 --metric-model default --reason "demo: best proxy SCS"
+$C promote --top 12 --metric-model default --reason "demo: best proxy SCS"   # prints "N held back" (target overlap, templates)
 step "the card again: after generation (a real endpoint) recall and coverage rise and the distance falls; a dry run changes nothing"
 $C card --target target --metric-model default
 step "stats"

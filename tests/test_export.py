@@ -18,13 +18,20 @@ def test_export_round_trip_on_real_data(tmp_path, shared_data, fmt):
         ingest_file(a, shared_data / "public/gemma_mix_with_predictions.csv", status="train")
         out = tmp_path / f"train.{fmt}"
         summary = a.export(out, status="train")
-        assert summary["rows"] == 948
-        original = a.samples(status="train")[COLS].sort_values("id").reset_index(drop=True)
+        # every row is exported or refused with its reason: 48 originals over the 200-word limit,
+        # 4 rows whose prompt is a template ("…discussing [Topic].")
+        assert summary["rows"] + summary["refused_rows"] == 948
+        assert summary["refused"] == {"original_text over 200 words ([limits] max_original_words)": 48,
+                                      "its prompt has an unfilled slot (a template)": 4}
+        refused = pd.read_csv(summary["refused_file"], dtype=str)
+        assert len(refused) == 52 and refused.reason.str.len().gt(0).all()
+        original = a.samples(status="train")[COLS]
+        original = original[~original.id.isin(refused.id)].sort_values("id").reset_index(drop=True)
     if fmt == "csv":
         assert list(pd.read_csv(out, nrows=1).columns) == KAGGLE_COLUMNS
     with Corpus.init(tmp_path / "b") as b:
         s = ingest_file(b, out, status="train")
-        assert s.landed == 948 and not s.issues
+        assert s.landed == 896 and not s.issues
         again = b.samples()[COLS].sort_values("id").reset_index(drop=True)
     pd.testing.assert_frame_equal(original, again)
 

@@ -45,7 +45,8 @@ def test_split_of_real_samples_by_prompt(corpus, shared_data):
     out = corpus.export(corpus.root / "train.csv", split=0.1, seed=3)
     a = pd.read_csv(corpus.root / "train.csv")
     b = pd.read_csv(corpus.root / "train.val.csv")
-    assert len(a) + len(b) == len(frame) and out["validation_rows"] == len(b) and out["rows"] == len(a)
+    assert len(a) + len(b) + out["refused_rows"] == len(frame)  # refused rows are in neither part
+    assert out["validation_rows"] == len(b) and out["rows"] == len(a)
     assert not set(a.rewrite_prompt) & set(b.rewrite_prompt)
     assert not set(a.id) & set(b.id)
     assert list(a.columns) == ["id", "original_text", "rewrite_prompt", "rewritten_text"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..console import console, data, esc, print_json
+from ..console import console, data, print_json
 from ..text import visible
 from .common import open_corpus
 
@@ -49,17 +49,26 @@ def embed(ctx, model, batch_size, device, as_json):
 
 
 @click.command()
-@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), help="Cosine similarity at or above which prompts are duplicates "
-              "(default: curator.toml [dedup].threshold, else 0.9).")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), help="Cosine to a group's representative at or above which a prompt "
+              "with the same slot values is its duplicate (default: curator.toml [dedup].threshold).")
 @_model_option
 @click.option("--dry-run", is_flag=True, help="Show the groups that would form; change nothing.")
 @click.option("--undo", is_flag=True, help="Restore the state before the latest dedup run.")
-@click.option("--show", type=int, default=10, show_default=True, help="Groups to print.")
+@click.option("--show", type=int, default=10, show_default=True,
+              help="Groups to print, each member with its cosine to the representative.")
+@click.option("--explain", "explain_text", metavar="TEXT",
+              help="Say why TEXT is or is not a near-duplicate (nearest prompts, cosines, slot values); "
+                   "changes nothing.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def dedup(ctx, threshold, model, dry_run, undo, show, as_json):
-    """Mark near-duplicate prompts (duplicate_of); never deletes; reversible with --undo."""
-    from ..dedup import apply_dedup, plan_dedup, undo_dedup
+def dedup(ctx, threshold, model, dry_run, undo, show, explain_text, as_json):
+    """Mark near-duplicate prompts (duplicate_of); never deletes; reversible with --undo.
+
+    A prompt joins a group only when its cosine to the group's representative reaches the
+    threshold AND it has the same slot values (numbers, languages, names, tones and other
+    vocabulary words): "…150 words" and "…200 words" are never duplicates. No chaining.
+    """
+    from ..dedup import apply_dedup, explain_dedup, plan_dedup, undo_dedup
 
     corpus = open_corpus(ctx)
     if undo:
@@ -71,21 +80,34 @@ def dedup(ctx, threshold, model, dry_run, undo, show, as_json):
                           f"undid dedup run {result['run']}: {result['restored']} prompts canonical again")
         return
     threshold = corpus.settings.override("dedup", threshold=threshold).dedup.threshold
+    if explain_text is not None:
+        res = explain_dedup(corpus, explain_text, threshold, _model(corpus, model))
+        if as_json:
+            print_json(res)
+            return
+        console.print(f"slot values: {', '.join(res['slots']) or 'none'}", markup=False)
+        if res["duplicate_of"]:
+            console.print(f"stored, and marked a duplicate of: {visible(res.get('representative'))}", markup=False)
+        for nb in res["neighbours"]:
+            console.print(f"  {nb['cosine']:.3f}  {visible(nb['text'])}\n         → {nb['why']}", markup=False)
+        console.print(f"verdict: {res['verdict']}", markup=False)
+        return
     plan = plan_dedup(corpus, threshold, _model(corpus, model))
     run = None if dry_run else apply_dedup(corpus, plan)
     if as_json:
-        print_json({"run": run, "dry_run": dry_run, "considered": plan.considered, "threshold": threshold,
-                    "groups": plan.groups, "duplicates": plan.duplicates})
+        print_json({"run": run, "dry_run": dry_run, **plan.as_dict(), "groups": plan.groups})
         return
     verb = "would mark" if dry_run else "marked"
-    console.print(f"dedup ({plan.model}, cosine ≥ {threshold}): {plan.considered} canonical prompts, "
-                  f"{len(plan.groups)} groups, {verb} {plan.duplicates} as duplicates"
+    console.print(f"dedup ({plan.model}, cosine to representative ≥ {threshold}, same slot values): "
+                  f"{plan.considered} canonical prompts, {len(plan.groups)} groups, {verb} {plan.duplicates} "
+                  f"as duplicates; {plan.slot_blocked} of {plan.pairs} similar pairs kept apart by slot values"
                   + ("" if dry_run else f" (run {run}; `curator dedup --undo` reverts)"))
     for g in plan.groups[:show]:
-        console.print(f"[bold]group of {len(g['members'])}[/] — keeps: {esc(g['texts'][g['representative']])}")
+        rep = g["representative"]
+        console.print(f"group of {len(g['members'])} — keeps: {visible(g['texts'][rep])}", markup=False)
         for pid in g["members"]:
-            if pid != g["representative"]:
-                console.print(f"   ↳ [{g['origins'][pid]}] {visible(g['texts'][pid])}", markup=False)
+            if pid != rep:
+                console.print(f"   {g['cosine'][pid]:.3f} ↳ [{g['origins'][pid]}] {visible(g['texts'][pid])}", markup=False)
 
 
 @click.command()

@@ -101,22 +101,29 @@ def review(ctx, min_score, dataset, metric_model, as_json):
 @click.option("--predictor")
 @click.option("--metric-model", help="Rank by this metric model's scores.")
 @click.option("--ids", "ids_file", type=click.Path(), help="File of sample ids to promote instead.")
+@click.option("--allow-target-overlap", is_flag=True,
+              help="Also promote samples whose prompt is (a near-duplicate of) a target prompt (logged).")
 @click.option("--reason", default="", help="Recorded with each decision in events.")
 @click.option("--prefer-hard", is_flag=True, help="Order by hardness (1 − SCS to the target set's mean prompt) "
               "before --top, so the hard prompts among those passing --min-score go first.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def promote(ctx, min_score, top, dataset, predictor, metric_model, ids_file, reason, prefer_hard, as_json):
+def promote(ctx, min_score, top, dataset, predictor, metric_model, ids_file, allow_target_overlap, reason,
+            prefer_hard, as_json):
     """Promote the best-scoring candidates (or --ids) to training data (status train). Idempotent."""
     from ..review import promote as do_promote, read_ids
 
     ids = read_ids(Path(ids_file)) if ids_file else None
     result = do_promote(open_corpus(ctx), min_score, top, dataset, ids, predictor, metric_model, reason,
-                        prefer_hard=prefer_hard)
+                        prefer_hard=prefer_hard, allow_target_overlap=allow_target_overlap)
     if as_json:
         print_json(result)
     else:
-        console.print(f"promote: {result['selected']} selected, {result['promoted']} changed to train")
+        console.print(f"promote: {result['selected']} selected, {result['promoted']} changed to train, "
+                      f"{result['held_back']} held back")
+        for why, n in result["held_back_reasons"].items():
+            console.print(f"  held back {n}: {why}" + ("" if "template" in why else
+                                                         " (--allow-target-overlap to promote anyway)"))
 
 
 @click.command()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from ..errors import CuratorError
+from ..placeholders import find_placeholders
 from .expand import _Deck, _fill_sampled, _split
 from .library import Library, Part
 from .parse import Segment, render, slot_names
@@ -128,7 +129,7 @@ def combine(library: Library, k: int = 2, n: int = 100, seed: int = 0,
         if len(out) >= n or draws >= limit:
             break
         key = " ".join(combo.text.casefold().split())
-        if key not in seen:
+        if key not in seen and not find_placeholders(combo.text):  # a slot left unfilled: a template, skip
             seen.add(key)
             out.append(combo)
     return out

@@ -1,0 +1,108 @@
+"""All pairs of vectors with cosine ≥ threshold, exactly up to 20k vectors, by balanced blocking beyond.
+
+Up to ``EXACT_LIMIT`` vectors: an exact flat inner-product index with ``range_search`` (every pair,
+exactly; ~1 s at 20k on 2 cores). Beyond it, blocking: faiss k-means makes 2·√n lists, each vector
+is filed in its ``LISTS_PER_VECTOR`` nearest lists, and pairs are computed exactly inside each
+list with one matrix product (BLAS). Near-duplicates sit close together, so they nearly always
+share a list.
+
+Real prompt embeddings are clustered, so k-means lists are unbalanced (on 24.8k real prompts
+jittered to 1M the largest list held 15.5k vectors) and the work grows with the *sum of squared
+list sizes*. A list larger than ``cap`` is therefore split again by k-means into sub-lists of
+about cap/2, each member filed in its ``SPLIT_PER_VECTOR`` nearest sub-lists (so a pair near a
+sub-list border still meets), recursively. Recall against exact pairs on real jittered
+embeddings is measured in scripts/bench/dedup.py (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EXACT_LIMIT = 20_000
+LISTS_PER_VECTOR = 3
+SPLIT_PER_VECTOR = 2
+MIN_CAP = 2048
+
+
+def similar_pairs(vectors: np.ndarray, threshold: float, exact: bool | None = None) -> np.ndarray:
+    """(i, j) pairs with i < j and cosine(v_i, v_j) ≥ threshold; vectors must be L2-normalised."""
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = x.shape[0] if x.size else 0
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    if exact is None:
+        exact = n <= EXACT_LIMIT
+    keys = _exact_keys(x, threshold) if exact else _blocked_keys(x, threshold)
+    keys = np.unique(keys)
+    return np.stack([keys // n, keys % n], axis=1) if len(keys) else np.zeros((0, 2), dtype=np.int64)
+
+
+def _exact_keys(x: np.ndarray, threshold: float) -> np.ndarray:
+    import faiss
+
+    n, d = x.shape
+    index = faiss.IndexFlatIP(d)
+    index.add(x)
+    keys = []
+    for start in range(0, n, 20_000):  # bounded memory per query block
+        lims, _, ids = index.range_search(x[start:start + 20_000], float(threshold))
+        rows = np.repeat(np.arange(start, start + len(lims) - 1), np.diff(lims).astype(np.int64))
+        ids = ids.astype(np.int64)
+        keep = rows < ids
+        keys.append(rows[keep] * n + ids[keep])
+    return np.concatenate(keys)
+
+
+def _kmeans_assign(x: np.ndarray, k: int, per_vector: int, seed: int = 0) -> np.ndarray:
+    """Spherical faiss k-means on a sample; the ``per_vector`` nearest centroids of every row."""
+    import faiss
+
+    n, d = x.shape
+    rng = np.random.default_rng(seed)
+    km = faiss.Kmeans(d, k, niter=10, seed=seed, spherical=True, verbose=False, min_points_per_centroid=1,
+                      max_points_per_centroid=64)
+    km.train(x[rng.choice(n, size=min(n, 32 * k), replace=False)] if n > 32 * k else x)
+    _, lists = km.index.search(x, min(per_vector, k))
+    return lists
+
+
+def _group(lists: np.ndarray, k: int) -> list[np.ndarray]:
+    """Row indices per list, from an (n, per_vector) assignment."""
+    flat = lists.ravel()
+    rows = np.repeat(np.arange(lists.shape[0]), lists.shape[1])
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(k + 1))
+    return [rows[order[bounds[i]:bounds[i + 1]]] for i in range(k)]
+
+
+def block_lists(x: np.ndarray, cap: int | None = None) -> list[np.ndarray]:
+    """The blocks (arrays of row ids) to compare inside: k-means lists, oversized ones split again."""
+    n = x.shape[0]
+    nlist = max(1, int(2 * np.sqrt(n)))
+    if cap is None:
+        cap = max(MIN_CAP, 4 * n * LISTS_PER_VECTOR // nlist)
+    todo = [(m, 0) for m in _group(_kmeans_assign(x, nlist, LISTS_PER_VECTOR), nlist)]
+    blocks = []
+    while todo:
+        members, depth = todo.pop()
+        if len(members) < 2:
+            continue
+        if len(members) <= cap or depth >= 3:
+            blocks.append(members)
+            continue
+        k = int(np.ceil(2 * len(members) / cap))
+        sub = _kmeans_assign(x[members], k, SPLIT_PER_VECTOR, seed=depth + 1)
+        todo += [(members[s], depth + 1) for s in _group(sub, k)]
+    return blocks
+
+
+def _blocked_keys(x: np.ndarray, threshold: float) -> np.ndarray:
+    n = x.shape[0]
+    found = []
+    for members in block_lists(x):
+        members = np.sort(members)
+        sims = x[members] @ x[members].T
+        r, c = np.nonzero(np.triu(sims >= threshold, k=1))
+        if len(r):
+            found.append(members[r] * n + members[c])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
