@@ -70,3 +70,14 @@ def esc(value: object) -> str:
     from .text import visible
 
     return escape(visible("" if value is None else str(value)))
+
+
+def visible(text: object) -> str:
+    """Text with every control character shown as an escape (``ESC[2J`` → ``\\x1b[2J``); see
+    :func:`curator.text.visible`."""
+    from .text import visible as _visible
+
+    return _visible(text)
+
+
+safe = esc  # markup escaped and controls visible, for interpolation into rich markup
