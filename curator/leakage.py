@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from .placeholders import find_placeholders
-from .queries import target_prompt_ids
+from .queries import duplicate_roots, target_prompt_ids
 
 if TYPE_CHECKING:
     from .context import Context
@@ -36,19 +36,6 @@ def is_template(text: str | None) -> bool:
     return bool(text) and bool(find_placeholders(text))
 
 
-def _roots(ctx: "Context") -> dict[str, str]:
-    parent = dict(ctx.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
-
-    def root(pid: str) -> str:
-        seen = set()
-        while pid in parent and pid not in seen:
-            seen.add(pid)
-            pid = parent[pid]
-        return pid
-
-    return {pid: root(pid) for pid in parent}
-
-
 def overlapping_prompts(ctx: "Context", prompt_ids: Iterable[str], threshold: float | None = None,
                         model: str | None = None) -> dict[str, str]:
     """Which of these (training-side) prompt ids overlap the target set, and why."""
@@ -59,7 +46,7 @@ def overlapping_prompts(ctx: "Context", prompt_ids: Iterable[str], threshold: fl
     pids = sorted({p for p in prompt_ids if p})
     if not targets or not pids:
         return {}
-    roots = _roots(ctx)
+    roots = duplicate_roots(ctx)
     target_roots = {roots.get(t, t) for t in targets}
     out = {p: TARGET_PROMPT for p in pids if p in targets or roots.get(p, p) in target_roots}
     rest = [p for p in pids if p not in out]

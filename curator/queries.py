@@ -95,3 +95,18 @@ def predictions_frame(ctx: Context, predictor: str | None = None) -> pd.DataFram
         sql += " WHERE predictor = ?"
         params.append(predictor)
     return pd.read_sql_query(sql + " ORDER BY sample_id, predictor", ctx.store.conn, params=params)
+
+
+def duplicate_roots(ctx: Context) -> dict[str, str]:
+    """prompt id → the root of its ``duplicate_of`` chain, for every prompt marked a duplicate
+    (a prompt not in the map is its own root): paraphrases share a root."""
+    parent = dict(ctx.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
+
+    def root(pid: str) -> str:
+        seen = set()
+        while pid in parent and pid not in seen:
+            seen.add(pid)
+            pid = parent[pid]
+        return pid
+
+    return {pid: root(pid) for pid in parent}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import numpy as np
 
 from .errors import CuratorError
+from .queries import duplicate_roots
 
 if TYPE_CHECKING:
     from .context import Context
@@ -202,17 +203,10 @@ def prompt_groups(corpus: "Context", prompt_ids: Sequence[str | None],
     """Group key per sample prompt: the root of its duplicate_of chain, so paraphrases marked by
     dedup share a key and never straddle train and validation. A sample without a prompt is a
     group of its own (its sample id), never lumped with the other prompt-less samples."""
-    parent = dict(corpus.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
-
-    def root(pid: str) -> str:
-        seen = set()
-        while pid in parent and pid not in seen:
-            seen.add(pid)
-            pid = parent[pid]
-        return pid
+    roots = duplicate_roots(corpus)
 
     fallback = list(sample_ids) if sample_ids is not None else [""] * len(prompt_ids)
-    return [root(p) if isinstance(p, str) and p else f"sample:{s}" for p, s in zip(prompt_ids, fallback)]
+    return [roots.get(p, p) if isinstance(p, str) and p else f"sample:{s}" for p, s in zip(prompt_ids, fallback)]
 
 
 def split_by_prompt(groups: Sequence[str], fraction: float, seed: int = 0) -> np.ndarray:
