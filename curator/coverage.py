@@ -254,7 +254,7 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
         target_cluster = np.array([pos.get(cluster_of.get(p), 0) for p in target_ids], dtype=np.int64) \
             if train_cluster is not None else None
         far_out = far_targets(train_vec, target_vec, train_cluster, target_cluster, centroids, far_threshold,
-                          neighbours, alpha)
+                              neighbours, alpha, s.get("coverage", "near_threshold"))
         figures["target_coverage"] = far_out["mean_best"]
         far = [{"id": target_ids[f["row"]], "text": texts[target_ids[f["row"]]],
                 "cluster": cluster_of.get(target_ids[f["row"]]), "reason": f["reason"],
@@ -280,14 +280,15 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
 
 
 def far_targets(train_vec: np.ndarray, target_vec: np.ndarray, train_cluster, target_cluster, centroids,
-                threshold: float, neighbours: int, alpha: float) -> dict[str, Any]:
+                threshold: float, neighbours: int, alpha: float, near: float = 0.8) -> dict[str, Any]:
     """Target rows far from training, for one of two reasons (``reason`` says which):
 
     - ``far``: the nearest training prompt has cosine < ``threshold``;
     - ``target neighbourhood``: of the ``neighbours`` nearest prompts (training and target
       together) so many are target prompts that a binomial test against the overall target
       fraction gives p < ``alpha``: the prompt sits among other target prompts, with training
-      further away (the per-prompt form of a cluster gap, independent of where k-means drew lines).
+      further away (the per-prompt form of a cluster gap, independent of where k-means drew lines),
+      unless a training prompt is within cosine ``near`` (then it is covered, however dense).
     """
     from scipy.stats import binom
 
@@ -303,7 +304,7 @@ def far_targets(train_vec: np.ndarray, target_vec: np.ndarray, train_cluster, ta
     pval = binom.sf(x - 1, np.maximum(n, 1), p0)
     best = tr_s[:, 0]
     rows = []
-    for r in np.where((best < threshold) | (pval < alpha))[0]:
+    for r in np.where((best < threshold) | ((pval < alpha) & (best < near)))[0]:
         rows.append({"row": int(r), "reason": "far" if best[r] < threshold else "target neighbourhood",
                      "nearest_cosine": round(float(best[r]), 4), "nearest": int(tr_i[r, 0]),
                      "target_neighbours": f"{int(x[r])}/{int(n[r])}"})

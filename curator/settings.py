@@ -96,6 +96,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "far_threshold": Key(FLOAT, 0.45, "target prompts whose nearest training cosine is below this are 'far'",
                              _range(0.0, 1.0)),
         "neighbours": Key(INT, 20, "neighbourhood size of the per-prompt target-density test", _range(2, 200)),
+        "near_threshold": Key(FLOAT, 0.8, "a target prompt with a training prompt at this cosine or above is never far",
+                              _range(0.0, 1.0)),
         "neighbour_alpha": Key(FLOAT, 0.05, "p-value under which a target-dense neighbourhood counts as far",
                                _range(0.0, 0.5, lo_open=True)),
         "sort": Key(STR, "gap", "order of the coverage table: gap | size | id", _choice("gap", "size", "id")),

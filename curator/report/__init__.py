@@ -106,7 +106,7 @@ def centroid_layout(centroids: np.ndarray, seed: int = 0) -> np.ndarray:
 def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarray,
                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Each prompt at its centroid's position plus its PCA-projected offset, scaled to the room
-    around that centroid (a third of the distance to the nearest other centroid).
+    around that centroid (half the distance to the nearest other centroid).
     Returns (prompt positions, centroid positions)."""
     from sklearn.decomposition import PCA
 
@@ -122,7 +122,7 @@ def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarr
     if len(layout) > 1:
         d = np.linalg.norm(layout[:, None, :] - layout[None, :, :], axis=2)
         np.fill_diagonal(d, np.inf)
-        room = np.minimum(d.min(axis=1) / 3, 0.12)
+        room = np.minimum(d.min(axis=1) / 2, 0.15)
     else:
         room = np.array([0.3])
     return layout[cluster_pos] + proj / scale * room[cluster_pos][:, None], layout
