@@ -93,6 +93,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "min_target": Key(INT, 3, "target prompts a cluster needs before it can be a gap", _range(1)),
         "confidence": Key(FLOAT, 0.9, "two-sided level of the share intervals a gap must clear",
                           _range(0.5, 0.999)),
+        "gap_ratio": Key(FLOAT, 1.5, "a gap's target share (lower end) must exceed this × its training share "
+                         "(upper end)", _range(0.0, 100.0)),
         "far_threshold": Key(FLOAT, 0.45, "target prompts whose nearest training cosine is below this are 'far'",
                              _range(0.0, 1.0)),
         "neighbours": Key(INT, 20, "neighbourhood size of the per-prompt target-density test", _range(2, 200)),

@@ -162,8 +162,8 @@ def print_coverage(cov, sort: str = "gap") -> None:
     if not f.get("target_prompts"):
         console.print("no target prompts: ingest a target set (`curator ingest FILE --as target`) to see gaps")
     else:
-        console.print(f"under-covered clusters (≥ {f['min_target']} target prompts and target share's lower "
-                      f"bound above the training share's upper bound at {f['confidence']:.0%}): "
+        console.print(f"under-covered clusters (≥ {f['min_target']} target prompts, target share's lower "
+                      f"bound above {f['gap_ratio']}× the training share's upper bound at {f['confidence']:.0%}): "
                       f"{', '.join(map(str, cov.gaps)) or 'no cluster passes'}")
         console.print(f"far target prompts ({len(cov.far)}; nearest training cosine < {f['far_threshold']} or a "
                       "target-dense neighbourhood):")
