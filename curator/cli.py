@@ -248,14 +248,24 @@ def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
 @click.option("--dataset", help="Only prompts seen in this dataset.")
 @click.option("--canonical/--duplicates", default=None, help="Only canonical prompts, or only duplicates.")
 @click.option("--contains", help="Substring filter (case-insensitive).")
+@click.option("--cluster", type=int, help="Only the prompts of this cluster (see `curator coverage`).")
+@click.option("--clustering", help="Clustering name or id for --cluster (default: the latest).")
+@click.option("--similar", metavar="TEXT", help="The prompts nearest to TEXT by cosine, best first.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N rows (0 = all).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def prompts(ctx, origin, dataset, canonical, contains, limit, as_json) -> None:
-    """List prompts."""
-    frame = open_corpus(ctx).prompts(origin=origin, dataset=dataset, canonical=canonical,
-                                     contains=contains, limit=limit or None)
-    _listing(frame, ["id", "origin", "category", "text", "duplicate_of"], as_json, "prompts")
+def prompts(ctx, origin, dataset, canonical, contains, cluster, clustering, similar, limit, as_json) -> None:
+    """List prompts: filtered, by cluster (--cluster N) or by similarity (--similar TEXT)."""
+    corpus = open_corpus(ctx)
+    if similar is not None:
+        frame = corpus.similar(similar, limit=limit or 0)
+        _listing(frame, ["cosine", "id", "role", "origin", "text"], as_json, f"prompts similar to {_short(similar, 40)!r}")
+        return
+    frame = corpus.prompts(origin=origin, dataset=dataset, canonical=canonical, contains=contains,
+                           limit=limit or None, cluster=cluster, clustering=clustering)
+    columns = ["id", "role", "origin", "text", "duplicate_of"] if cluster is not None else \
+        ["id", "origin", "category", "text", "duplicate_of"]
+    _listing(frame, columns, as_json, f"prompts in cluster {cluster}" if cluster is not None else "prompts")
 
 
 @main.command()
@@ -263,14 +273,17 @@ def prompts(ctx, origin, dataset, canonical, contains, limit, as_json) -> None:
 @click.option("--dataset")
 @click.option("--origin")
 @click.option("--contains", help="Substring of the prompt or the original text.")
+@click.option("--cluster", type=int, help="Only samples whose prompt is in this cluster.")
+@click.option("--clustering", help="Clustering name or id for --cluster (default: the latest).")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N rows (0 = all).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def samples(ctx, status, dataset, origin, contains, limit, as_json) -> None:
-    """List samples."""
+def samples(ctx, status, dataset, origin, contains, cluster, clustering, limit, as_json) -> None:
+    """List samples (--cluster N: those whose prompt is in cluster N)."""
     frame = open_corpus(ctx).samples(status=status, dataset=dataset, origin=origin, contains=contains,
-                                     limit=limit or None)
-    _listing(frame, ["id", "status", "dataset", "rewrite_prompt", "original_text"], as_json, "samples")
+                                     limit=limit or None, cluster=cluster, clustering=clustering)
+    _listing(frame, ["id", "status", "dataset", "rewrite_prompt", "original_text"], as_json,
+             f"samples in cluster {cluster}" if cluster is not None else "samples")
 
 
 @main.command()

@@ -1,15 +1,20 @@
 """Clusters of canonical prompts: k-means (faiss), c-TF-IDF labels, ids stable across runs.
 
-Stability matters because users write notes about "cluster 12". Two mechanisms keep ids:
+Stability matters because users write notes about "cluster 12". Three mechanisms keep ids:
 1. when a previous clustering with the same k exists, k-means starts from its centroids, so
    unchanged regions converge to the same partition;
 2. new clusters are matched to the previous run's centroids by the Hungarian algorithm on cosine
    similarity (scipy ``linear_sum_assignment``); a matched cluster keeps the old id, an unmatched
-   one gets a fresh id above every id used before.
+   one gets a fresh id above every id used before;
+3. ``name=``: a *named* clustering is a frozen snapshot (``coverage --clustering NAME``); later runs
+   never touch it, and prompts added after it are placed at its nearest centroid by coverage.
 
-``k="auto"``: candidates around sqrt(n/2) (×0.5 … ×2, at most 8 values), each fitted with the
-same seed; the one with the highest silhouette score (cosine, on a sample of ≤ 3,000 prompts)
-wins. Silhouette rewards compact, separated clusters, which is what a coverage table needs.
+Scale (issue 17): ``k="auto"`` picks k on a *sample* (``[cluster].auto_sample`` points, 10k by
+default): candidates around sqrt(n/2) (×0.5 … ×2, capped at ``[cluster].max_k``), each fitted on
+the sample with few iterations, scored by the cosine silhouette on ≤ 3,000 of them; the winner is
+then fitted once on everything. A fit trains on at most ``TRAIN_PER_CENTROID`` points per centroid
+(faiss's own sub-sampling, the standard practice) and assigns every point to its nearest centroid:
+at 250k prompts and k≈350 that is ~90k training points instead of 250k × 25 passes.
 
 Labels: class-based TF-IDF (BERTopic's c-TF-IDF): the prompts of a cluster form one document;
 term weight = tf in the cluster × log(1 + mean words per cluster / term frequency over all
@@ -19,21 +24,29 @@ clusters); the top terms plus the prompt closest to the centroid name the cluste
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import re
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import CuratorError
 from .queries import canonical_prompts
+import json
+
 from .store import dumps, utcnow
 
 if TYPE_CHECKING:
     from .context import Context
 
-MAX_AUTO_CANDIDATES = 8
+MAX_AUTO_CANDIDATES = 6
+SILHOUETTE_SAMPLE = 3000
+TRAIN_PER_CENTROID = 256  # faiss's default sub-sampling of the training set
+AUTO_NITER = 12
 # Words every rewrite prompt shares: as label terms they name nothing.
 PROMPT_WORDS = {"rewrite", "rewritten", "text", "make", "convert", "turn", "write", "change", "transform",
                 "sure", "please", "following", "like"}
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
 def _stop_words() -> list[str]:
@@ -43,13 +56,16 @@ def _stop_words() -> list[str]:
 
 
 def kmeans(x: np.ndarray, k: int, seed: int = 0, init: np.ndarray | None = None,
-           niter: int = 25) -> tuple[np.ndarray, np.ndarray]:
-    """(centroids L2-normalised, assignment) by spherical k-means in faiss."""
+           niter: int = 25, per_centroid: int = TRAIN_PER_CENTROID) -> tuple[np.ndarray, np.ndarray]:
+    """(centroids L2-normalised, assignment of every row) by spherical k-means in faiss.
+
+    Training uses at most ``per_centroid`` × k rows (a seeded random subset); the assignment
+    covers every row."""
     import faiss
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, spherical=True, verbose=False,
-                      max_points_per_centroid=100_000, min_points_per_centroid=1)
+                      max_points_per_centroid=per_centroid, min_points_per_centroid=1)
     if init is not None:
         km.train(x, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
     else:
@@ -58,23 +74,30 @@ def kmeans(x: np.ndarray, k: int, seed: int = 0, init: np.ndarray | None = None,
     return km.centroids.copy(), assign.ravel().astype(np.int64)
 
 
-def choose_k(x: np.ndarray, seed: int = 0) -> tuple[int, dict[int, float]]:
-    """k with the best cosine silhouette among candidates around sqrt(n/2)."""
+def auto_candidates(n: int, max_k: int = 1000, sample: int | None = None) -> list[int]:
+    """k values tried by ``k="auto"``: geometric around sqrt(n/2), within [2, max_k] and the sample."""
+    base = math.sqrt(n / 2)
+    limit = min(max_k, n - 1, (sample or n) // 4 if (sample or n) >= 16 else n - 1)
+    return sorted({max(2, min(limit, int(round(base * f)))) for f in np.geomspace(0.5, 2.0, MAX_AUTO_CANDIDATES)})
+
+
+def choose_k(x: np.ndarray, seed: int = 0, sample: int = 10_000, max_k: int = 1000) -> tuple[int, dict[int, float]]:
+    """k with the best cosine silhouette among candidates, each fitted on a sample of ``x``."""
     from sklearn.metrics import silhouette_score
 
     n = len(x)
     if n < 6:
         return max(1, min(2, n)), {}
-    base = math.sqrt(n / 2)
-    cands = sorted({max(2, min(n - 1, int(round(base * f)))) for f in np.geomspace(0.5, 2.0, MAX_AUTO_CANDIDATES)})
     rng = np.random.default_rng(seed)
-    sample = rng.choice(n, size=min(n, 3000), replace=False)
+    sub = x[np.sort(rng.choice(n, size=min(n, sample), replace=False))] if n > sample else x
+    pick = rng.choice(len(sub), size=min(len(sub), SILHOUETTE_SAMPLE), replace=False)
+    cands = auto_candidates(n, max_k, len(sub))
     scores = {}
     for k in cands:
-        _, assign = kmeans(x, k, seed)
-        if len(set(assign[sample])) < 2:
+        _, assign = kmeans(sub, k, seed, niter=AUTO_NITER)
+        if len(set(assign[pick])) < 2:
             continue
-        scores[k] = float(silhouette_score(x[sample], assign[sample], metric="cosine"))
+        scores[k] = float(silhouette_score(sub[pick], assign[pick], metric="cosine"))
     best = max(scores, key=scores.get) if scores else cands[0]
     return best, scores
 
@@ -130,18 +153,91 @@ class ClusterResult:
     sizes: dict[int, int]
     labels: dict[int, str]
     silhouette: dict[int, float]
+    name: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["clustering"] = d.pop("clustering_id")
+        return d
 
 
 def latest_clustering(corpus: "Context") -> int | None:
     return corpus.store.scalar("SELECT MAX(id) FROM clusterings")
 
 
-def cluster_prompts(corpus: "Context", k: int | str = "auto", seed: int = 0,
-                    model: str | None = None) -> ClusterResult:
-    """Cluster the canonical prompts and store the run (members, labels, centroids)."""
-    from .embed import embed_texts, resolve_model
-    from .errors import CuratorError
+def clustering_names(corpus: "Context") -> dict[str, int]:
+    """name → clustering id of every named clustering."""
+    out = {}
+    for run, params in corpus.store.query("SELECT id, params FROM clusterings ORDER BY id"):
+        name = json.loads(params or "{}").get("name")
+        if name:
+            out[name] = run
+    return out
 
+
+def resolve_clustering(corpus: "Context", which: str | int | None = None) -> int:
+    """A clustering id from a name, an id, or None (the latest run); a bad one is one error line."""
+    if which is None or which == "":
+        run = latest_clustering(corpus)
+        if run is None:
+            raise CuratorError("no clustering yet; run `curator cluster` first")
+        return run
+    names = clustering_names(corpus)
+    if str(which) in names:
+        return names[str(which)]
+    if str(which).isdigit() and corpus.store.scalar("SELECT 1 FROM clusterings WHERE id = ?", (int(which),)):
+        return int(which)
+    raise CuratorError(f"--clustering {which}: no clustering of that name or id; named: "
+                       f"{', '.join(names) or 'none'} (keep one with `curator cluster --name NAME`)")
+
+
+def centroids_of(corpus: "Context", run: int) -> tuple[list[int], np.ndarray]:
+    """(cluster ids, centroid matrix) of a clustering run."""
+    ids, rows = [], []
+    for cid, blob in corpus.store.query(
+            "SELECT cluster, centroid FROM cluster_labels WHERE clustering_id = ? ORDER BY cluster", (run,)):
+        if blob is not None:
+            ids.append(int(cid))
+            rows.append(np.frombuffer(blob, dtype=np.float32))
+    return ids, (np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32))
+
+
+def check_k(k: int | str) -> int | str:
+    """``"auto"`` or an integer ≥ 2; anything else is refused before any work (exit 2)."""
+    if k == "auto":
+        return k
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        raise CuratorError(f"--k {k}: expected an integer >= 2 or 'auto'") from None
+    if value < 2:
+        raise CuratorError(f"--k {k}: a clustering needs at least 2 clusters; pass an integer >= 2 or 'auto'")
+    return value
+
+
+def cluster_prompts(corpus: "Context", k: int | str | None = None, seed: int | None = None,
+                    model: str | None = None, name: str | None = None) -> ClusterResult:
+    """Cluster the canonical prompts and store the run (members, labels, centroids).
+
+    ``name``: keep this clustering under a name; its ids never change (later runs are new rows).
+    """
+    import time
+
+    from .console import progress
+    from .embed import embed_texts, resolve_model
+
+    started = time.perf_counter()
+    s = corpus.settings
+    k = check_k(s.get("cluster", "k") if k is None else k)
+    seed = s.get("cluster", "seed") if seed is None else seed
+    if name is not None:
+        if not NAME_RE.match(name):
+            raise CuratorError(f"--name {name!r}: use a letter, then letters, digits, '_', '.', '-' (≤ 64)")
+        taken = clustering_names(corpus)
+        if name in taken:
+            raise CuratorError(f"--name {name}: clustering {taken[name]} already has that name and a named "
+                               "clustering never changes; pick another name")
     key, _ = resolve_model(model)
     rows = canonical_prompts(corpus)
     if len(rows) < 2:
@@ -151,19 +247,23 @@ def cluster_prompts(corpus: "Context", k: int | str = "auto", seed: int = 0,
     old_ids: list[int] = []
     old_centroids = np.zeros((0, x.shape[1]), dtype=np.float32)
     if prev is not None:
-        for cid, blob in corpus.store.query(
-                "SELECT cluster, centroid FROM cluster_labels WHERE clustering_id = ? ORDER BY cluster", (prev,)):
-            if blob is not None:
-                old_ids.append(cid)
-                old_centroids = np.vstack([old_centroids, np.frombuffer(blob, dtype=np.float32)])
+        old_ids, c = centroids_of(corpus, prev)
+        if len(old_ids) and c.shape[1] == x.shape[1]:
+            old_centroids = c
+        else:
+            old_ids = []
     silhouettes: dict[int, float] = {}
-    if k == "auto":
-        k_val, silhouettes = choose_k(x, seed)
-    else:
-        k_val = int(k)
-    k_val = max(1, min(k_val, len(rows)))
-    init = old_centroids if len(old_centroids) == k_val else None
-    centroids, assign = kmeans(x, k_val, seed, init=init)
+    with progress(transient=True) as bar:
+        task = bar.add_task(f"k-means on {len(rows):,} prompts", total=None)
+        if k == "auto":
+            k_val, silhouettes = choose_k(x, seed, sample=s.get("cluster", "auto_sample"),
+                                          max_k=s.get("cluster", "max_k"))
+        else:
+            k_val = int(k)
+        k_val = max(1, min(k_val, len(rows)))
+        init = old_centroids if len(old_centroids) == k_val else None
+        centroids, assign = kmeans(x, k_val, seed, init=init)
+        bar.update(task, completed=1, total=1)
     next_id = (corpus.store.scalar("SELECT MAX(cluster) FROM cluster_labels") or -1) + 1
     ids = match_ids(centroids, old_centroids, old_ids, next_id)
     cluster_of = np.array([ids[a] for a in assign])
@@ -175,10 +275,10 @@ def cluster_prompts(corpus: "Context", k: int | str = "auto", seed: int = 0,
     with corpus.store.transaction() as conn:
         cur = conn.execute("INSERT INTO clusterings (model, k, seed, created_at, params) VALUES (?, ?, ?, ?, ?)",
                            (key, k_val, seed, utcnow(), dumps({"k": k, "silhouette": silhouettes,
-                                                                 "previous": prev})))
+                                                                 "previous": prev, "name": name})))
         run = cur.lastrowid
         conn.executemany("INSERT INTO cluster_members VALUES (?, ?, ?, ?)",
-                         [(run, r["id"], int(c), float(1 - s)) for r, c, s in zip(rows, cluster_of, sims)])
+                         [(run, r["id"], int(c), float(1 - s_)) for r, c, s_ in zip(rows, cluster_of, sims)])
         labels = {}
         for j, cid in enumerate(ids):
             members = np.where(assign == j)[0]
@@ -190,10 +290,10 @@ def cluster_prompts(corpus: "Context", k: int | str = "auto", seed: int = 0,
             conn.execute("INSERT INTO cluster_labels VALUES (?, ?, ?, ?, ?, ?, ?)",
                          (run, cid, label, dumps(terms.get(cid, [])), rows[central]["id"],
                           centroids[j].astype(np.float32).tobytes(), int(len(members))))
-        corpus.store.log_event("cluster", {"k": k, "seed": seed, "model": key},
+        corpus.store.log_event("cluster", {"k": k, "seed": seed, "model": key, "name": name},
                                {"clustering": run, "k": k_val, "prompts": len(rows)})
     sizes = {int(c): int(n) for c, n in zip(*np.unique(cluster_of, return_counts=True))}
-    return ClusterResult(run, k_val, sizes, labels, silhouettes)
+    return ClusterResult(run, k_val, sizes, labels, silhouettes, name, round(time.perf_counter() - started, 2))
 
 
 def assignments(corpus: "Context", clustering_id: int | None = None) -> dict[str, int]:
@@ -204,14 +304,12 @@ def assignments(corpus: "Context", clustering_id: int | None = None) -> dict[str
     direct = {pid: c for pid, c in corpus.store.query(
         "SELECT prompt_id, cluster FROM cluster_members WHERE clustering_id = ?", (run,))}
     out = dict(direct)
-    for pid, dup in corpus.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"):
+    parent = dict(corpus.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
+    for pid, dup in parent.items():
         root, seen = dup, set()
-        while root not in direct and root not in seen:
+        while root not in direct and root in parent and root not in seen:
             seen.add(root)
-            nxt = corpus.store.scalar("SELECT duplicate_of FROM prompts WHERE id = ?", (root,))
-            if nxt is None:
-                break
-            root = nxt
+            root = parent[root]
         if root in direct:
             out[pid] = direct[root]
     return out

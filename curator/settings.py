@@ -89,6 +89,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "cluster": {
         "k": Key((str, int), "auto", "number of clusters, or \"auto\"", _k_value),
         "seed": Key(INT, 0, "random seed of k-means", _range(0)),
+        "auto_sample": Key(INT, 10_000, "k=auto: prompts the candidate k values are fitted on", _range(100)),
+        "max_k": Key(INT, 1000, "k=auto: largest k tried", _range(2)),
+    },
+    "coverage": {
+        "min_target": Key(INT, 3, "target prompts a cluster needs before it can be a gap", _range(1)),
+        "confidence": Key(FLOAT, 0.9, "two-sided level of the share intervals a gap must clear",
+                          _range(0.5, 0.999)),
+        "gap_ratio": Key(FLOAT, 1.5, "a gap's target share (lower end) must exceed this × its training share "
+                         "(upper end)", _range(0.0, 100.0)),
+        "far_threshold": Key(FLOAT, 0.45, "target prompts whose nearest training cosine is below this are 'far'",
+                             _range(0.0, 1.0)),
+        "neighbours": Key(INT, 20, "neighbourhood size of the per-prompt target-density test", _range(2, 200)),
+        "near_threshold": Key(FLOAT, 0.8, "a target prompt with a training prompt at this cosine or above is never far",
+                              _range(0.0, 1.0)),
+        "neighbour_alpha": Key(FLOAT, 0.05, "p-value under which a target-dense neighbourhood counts as far",
+                               _range(0.0, 0.5, lo_open=True)),
+        "sort": Key(STR, "gap", "order of the coverage table: gap | size | id", _choice("gap", "size", "id")),
     },
     "score": {
         "metric_model": Key(STR, "sentence-transformers/sentence-t5-base",

@@ -27,14 +27,33 @@ class Corpus(Context):
     # -- reading ----------------------------------------------------------------------------
     def prompts(self, origin: str | None = None, dataset: str | None = None,
                 canonical: bool | None = None, contains: str | None = None,
-                limit: int | None = None) -> pd.DataFrame:
-        """Prompts as a DataFrame. ``canonical=True`` keeps only those not marked duplicates."""
+                limit: int | None = None, cluster: int | None = None,
+                clustering: str | int | None = None) -> pd.DataFrame:
+        """Prompts as a DataFrame. ``canonical=True`` keeps only those not marked duplicates;
+        ``cluster=N`` only those of cluster N (of ``clustering``, default the latest), with a role column."""
+        if cluster is not None:
+            from .explore import prompts_in_cluster
+
+            return prompts_in_cluster(self, cluster, clustering, limit, origin=origin, dataset=dataset,
+                                      canonical=canonical, contains=contains)
         return prompts_frame(self, origin, dataset, canonical, contains, limit)
+
+    def similar(self, text: str, limit: int = 10, model: str | None = None) -> pd.DataFrame:
+        """Canonical prompts nearest to ``text`` (cosine column), the text itself first when stored."""
+        from .explore import similar_prompts
+
+        return similar_prompts(self, text, limit, model or self.setting("embed", "model", None))
 
     def samples(self, status: str | None = None, dataset: str | None = None,
                 origin: str | None = None, contains: str | None = None,
-                limit: int | None = None) -> pd.DataFrame:
-        """Samples as a DataFrame, in the order they were added."""
+                limit: int | None = None, cluster: int | None = None,
+                clustering: str | int | None = None) -> pd.DataFrame:
+        """Samples as a DataFrame, in the order they were added (``cluster=N``: prompt in cluster N)."""
+        if cluster is not None:
+            from .explore import samples_in_cluster
+
+            return samples_in_cluster(self, cluster, clustering, limit, status=status, dataset=dataset,
+                                      origin=origin, contains=contains)
         return samples_frame(self, status, dataset, origin, contains, limit)
 
     def predictions(self, predictor: str | None = None) -> pd.DataFrame:
@@ -138,16 +157,30 @@ class Corpus(Context):
 
         return undo_dedup(self)
 
-    def cluster(self, k: int | str = "auto", seed: int = 0, model: str | None = None):
+    def cluster(self, k: int | str | None = None, seed: int | None = None, model: str | None = None,
+                name: str | None = None):
+        """Cluster canonical prompts; ``name`` keeps the clustering (ids never change) for
+        ``coverage(clustering=name)``. k and seed default to ``[cluster]`` in curator.toml."""
         from .cluster import cluster_prompts
 
-        return cluster_prompts(self, k, seed, model or self.setting("embed", "model", None))
+        return cluster_prompts(self, k, seed, model or self.setting("embed", "model", None), name=name)
 
-    def coverage(self, target: str | None = None, model: str | None = None):
-        """Per-cluster coverage (``.clusters`` DataFrame, ``.gaps``, ``.figures``)."""
+    def coverage(self, target: str | None = None, model: str | None = None,
+                 clustering: str | int | None = None, **options: Any):
+        """Per-cluster coverage (``.clusters`` DataFrame, ``.table(sort)``, ``.gaps``, ``.far``,
+        ``.figures``); ``options``: min_target, confidence, far_threshold."""
         from .coverage import compute_coverage
 
-        return compute_coverage(self, target, model or self.setting("embed", "model", None))
+        return compute_coverage(self, target, model or self.setting("embed", "model", None),
+                                clustering=clustering, **options)
+
+    def report(self, out: str | os.PathLike, target: str | None = None, clustering: str | int | None = None,
+               **options: Any) -> Path:
+        """Write the self-contained HTML coverage report (cluster explorer) and return its path."""
+        from .report import render_report
+
+        cov = self.coverage(target, clustering=clustering)
+        return render_report(self, cov, Path(out), self.setting("embed", "model", None), **options)
 
     def scrape(self, *targets: str, all_sources: bool = False, sources: str | os.PathLike | None = None,
                max_pages: int | None = None, refresh: bool = False, dry_run: bool = False,

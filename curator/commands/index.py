@@ -111,80 +111,102 @@ def dedup(ctx, threshold, model, dry_run, undo, show, explain_text, as_json):
 
 
 @click.command()
-@click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or 'auto'.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--k", "k", help="Number of clusters (>= 2), or 'auto' (default: curator.toml [cluster].k, else auto).")
+@click.option("--seed", type=int, help="k-means seed (default: [cluster].seed, else 0).")
+@click.option("--name", help="Keep this clustering under NAME: its ids never change (coverage --clustering NAME).")
 @_model_option
 @device_option
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def cluster(ctx, k, seed, model, device, as_json):
+def cluster(ctx, k, seed, name, model, device, as_json):
     """Cluster canonical prompts (k-means); ids stay stable across runs."""
-    from ..cluster import cluster_prompts
+    from ..cluster import check_k
     from ..embed import use_device
-    from ..errors import CuratorError
 
-    if k != "auto":
-        try:
-            k = int(k)
-        except ValueError:
-            raise CuratorError(f"--k {k}: expected a number or 'auto'") from None
+    if k is not None:
+        k = check_k(k)  # --k 0 is refused before the corpus is touched
     corpus = open_corpus(ctx)
     use_device(corpus, device)
-    res = cluster_prompts(corpus, k, seed, _model(corpus, model))
+    res = corpus.cluster(k, seed, _model(corpus, model), name=name)
     if as_json:
-        print_json({"clustering": res.clustering_id, "k": res.k, "sizes": res.sizes, "labels": res.labels,
-                    "silhouette": res.silhouette})
+        print_json(res.as_dict())
         return
-    console.print(f"clustering {res.clustering_id}: k={res.k}"
-                  + (f" (auto: best cosine silhouette of {len(res.silhouette)} candidates)" if res.silhouette else ""))
+    console.print(f"clustering {res.clustering_id}" + (f" '{res.name}'" if res.name else "") + f": k={res.k}"
+                  + (f" (auto: best cosine silhouette of {len(res.silhouette)} candidates fitted on a sample)"
+                     if res.silhouette else "") + f", {res.seconds:.1f} s")
     table = Table()
     table.add_column("cluster", justify="right")
     table.add_column("size", justify="right")
     table.add_column("label")
     for c in sorted(res.sizes, key=lambda c: -res.sizes[c]):
-        table.add_row(str(c), str(res.sizes[c]), data(res.labels.get(c, "")))
+        table.add_row(str(c), str(res.sizes[c]), data(res.labels.get(c, "")), end_section=False)
     console.print(table)
 
 
 @click.command()
 @click.option("--target", help="Target dataset (default: every dataset ingested --as target).")
+@click.option("--clustering", help="Clustering name or id (default: the latest).")
+@click.option("--sort", type=click.Choice(["gap", "size", "id"]), help="Row order (default: [coverage].sort, gap).")
+@click.option("--min-target", type=int, help="Target prompts a gap needs (default: [coverage].min_target, 3).")
+@click.option("--far-threshold", type=float, help="Nearest-training cosine under which a target prompt is far "
+              "(default: [coverage].far_threshold).")
 @_model_option
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write the HTML report here.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def coverage(ctx, target, model, html_out, as_json):
-    """Per-cluster prompts, training and target samples, shares, gaps; diversity figures."""
-    from ..coverage import compute_coverage
-
+def coverage(ctx, target, clustering, sort, min_target, far_threshold, model, html_out, as_json):
+    """Per-cluster training vs target counts and shares with intervals, gaps, far target prompts."""
     corpus = open_corpus(ctx)
-    cov = compute_coverage(corpus, target, _model(corpus, model))
+    sort = sort or corpus.setting("coverage", "sort", "gap")
+    cov = corpus.coverage(target, _model(corpus, model), clustering=clustering, min_target=min_target,
+                          far_threshold=far_threshold)
     if html_out:
         from ..report import render_report
 
         render_report(corpus, cov, Path(html_out), _model(corpus, model))
     if as_json:
-        print_json(cov.as_dict() | ({"html": html_out} if html_out else {}))
+        print_json(cov.as_dict(sort) | ({"html": html_out} if html_out else {}))
         return
-    frame = cov.clusters.sort_values("gap", ascending=False)
-    table = Table(title=f"coverage (clustering {cov.clustering_id}, target: {target or 'all target sets'})",
-                  title_justify="left")
-    for col in ("cluster", "label", "prompts", "train", "target", "train share", "target share", "gap",
+    print_coverage(cov, sort)
+    if html_out:
+        console.print(f"report: {html_out}")
+
+
+def print_coverage(cov, sort: str = "gap") -> None:
+    """The coverage table, the gap and far lists, the figures (basis named, counts beside shares)."""
+    f = cov.figures
+    name = f" '{cov.clustering_name}'" if cov.clustering_name else ""
+    table = Table(title=f"coverage (clustering {cov.clustering_id}{name}, target: {cov.target or 'all target sets'}, "
+                  f"training counted in {cov.basis}, sorted by {sort})", title_justify="left")
+    basis = "train " + ("samples" if cov.basis == "samples" else "prompts")
+    for col in ("cluster", "label", basis, "target", "train share", "target share", "gap", "gap low", "far",
                 "train ▮ / target ▮"):
         table.add_column(col, justify="left" if col in ("label", "train ▮ / target ▮") else "right")
     width = 20
-    for r in frame.itertuples():
+    for r in cov.table(sort).itertuples():
         bar_t = "█" * int(round(r.train_share * width * 2))
         bar_g = "█" * int(round(r.target_share * width * 2))
-        style = "bold red" if r.under_covered else None
-        table.add_row(str(r.cluster), data(str(r.label)[:40]), str(r.prompts), str(r.train_samples),
-                      str(r.target_prompts), f"{r.train_share:.3f}", f"{r.target_share:.3f}", f"{r.gap:+.3f}",
-                      f"[green]{bar_t[:width]:<{width}}[/] [magenta]{bar_g[:width]}[/]", style=style)
+        table.add_row(str(r.cluster), data(str(r.label)[:40]), f"{r.train:,}", f"{r.target_prompts:,}",
+                      f"{r.train_share:.3f}", f"{r.target_share:.3f}", f"{r.gap:+.3f}", f"{r.gap_low:+.3f}",
+                      str(r.far_targets) if r.far_targets else "",
+                      f"[green]{bar_t[:width]:<{width}}[/] [magenta]{bar_g[:width]}[/]",
+                      style="bold red" if r.under_covered else None)
     console.print(table)
-    for key, value in cov.figures.items():
+    for key, value in f.items():
         console.print(f"{key}: {value}")
-    console.print(f"under-covered clusters (largest gap first): {', '.join(map(str, cov.gaps)) or 'none'}")
-    if html_out:
-        console.print(f"report: {html_out}")
+    if not f.get("target_prompts"):
+        console.print("no target prompts: ingest a target set (`curator ingest FILE --as target`) to see gaps")
+    else:
+        console.print(f"under-covered clusters (≥ {f['min_target']} target prompts, target share's lower "
+                      f"bound above {f['gap_ratio']}× the training share's upper bound at {f['confidence']:.0%}): "
+                      f"{', '.join(map(str, cov.gaps)) or 'no cluster passes'}")
+        console.print(f"far target prompts ({len(cov.far)}; nearest training cosine < {f['far_threshold']} or a "
+                      "target-dense neighbourhood):")
+        for item in cov.far[:15]:
+            console.print(f"  [{item['nearest_cosine']:.2f}, {item['reason']}, cluster {item['cluster']}] "
+                          f"{visible(item['text'][:90])}", markup=False, highlight=False)
+        if len(cov.far) > 15:
+            console.print(f"  … {len(cov.far) - 15} more (--json or --html for all)")
 
 
 commands = [embed, dedup, cluster, coverage]

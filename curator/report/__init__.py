@@ -1,33 +1,66 @@
-"""The self-contained HTML coverage report: one file, plotly.js inlined, every string escaped.
+"""The self-contained HTML coverage report: a cluster explorer in one offline file.
 
-Why inline plotly.js (≈4.8 MB): the report must open offline and on machines that block CDNs.
-Escaping: the page is rendered by jinja2 with autoescape on; the figure JSON is embedded in a
-``<script type="application/json">`` element with ``<``, ``>`` and ``&`` written as ``\\u003c``
-etc., so no scraped prompt can close the element; hover texts are HTML-escaped before plotly
-sees them, because plotly renders a subset of HTML in hover labels.
+What is in the page (docs/coverage.md shows it): overall figures; a 2-D map with cluster labels
+drawn on it, target prompts with their own marker, gap clusters highlighted; the cluster list
+(sortable by gap, size, id); a detail panel with every member of the clicked cluster (searchable),
+its target prompts and training samples; a search box over all prompts; the far list.
+
+Why no plotting library: the map is ~150 lines of canvas-2D JavaScript in report.html. Plotly
+(≈4.8 MB inlined) needs WebGL for large scatters, which headless and GPU-less browsers lack, and
+could not draw the cluster labels / click-to-open we need without as much glue code.
+
+Why this map: t-SNE/UMAP on every prompt costs minutes at 100k+ prompts (umap-learn also brings
+numba, whose JIT start-up alone is seconds), and PCA of the raw embeddings is one overlapping
+cloud. Instead the *centroids* (k ≤ 1,000) are laid out with scikit-learn's t-SNE (PCA for k < 6)
+so neighbouring clusters sit near each other, and each prompt is drawn around its centroid at its
+PCA-projected offset, scaled to the room around that centroid: clusters are readable, label
+positions are exact, and a prompt far from its centroid is drawn far out.
+
+Scale: the map holds at most MAP_SAMPLE prompts (every target prompt first); the full member
+lists, the samples and the far list are gzip-compressed JSON in base64 inside the page, decoded by
+the browser's DecompressionStream, and lists render a page at a time.
+
+Escaping: jinja2 autoescape for server-rendered text; JSON is embedded in
+``<script type="application/json">`` with ``<``, ``>``, ``&`` written as ``\\u003c`` etc.; the
+page's JavaScript only ever inserts text with ``textContent``.
+
+Extension points (for other stages' additions): ``sections`` (:class:`ReportSection`, a trusted
+HTML fragment the caller escaped) are inserted after the explorer; ``columns`` (name → {cluster id →
+value}) become extra columns of the cluster list.
 """
 
 from __future__ import annotations
 
-import html
+import base64
+import gzip
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from ..queries import canonical_prompts
 from ..store import utcnow
 
 if TYPE_CHECKING:
-    from ..coverage import Coverage
     from ..context import Context
+    from ..coverage import Coverage
 
-MAP_SAMPLE = 5000
+MAP_SAMPLE = 20_000
+SAMPLE_TEXT = 300
+
+
+@dataclass
+class ReportSection:
+    """An extra part of the report: ``html`` is inserted as is, so the caller escapes its data."""
+
+    title: str
+    html: str
+    id: str = "extra"
 
 
 def _json_for_script(value) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=_jsonable)
+    text = json.dumps(value, ensure_ascii=False, default=_jsonable, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -36,69 +69,134 @@ def _jsonable(v):
         return int(v)
     if isinstance(v, (np.floating,)):
         return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
     if isinstance(v, np.ndarray):
         return v.tolist()
     raise TypeError(type(v))
 
 
-def map_points(corpus: "Context", model: str | None = None, limit: int = MAP_SAMPLE) -> dict:
-    """2-D PCA projection of canonical prompts with their cluster and (escaped) text."""
+def _blob(value) -> str:
+    """gzip + base64 of compact JSON: only [A-Za-z0-9+/=] reaches the page."""
+    raw = json.dumps(value, ensure_ascii=False, default=_jsonable, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+
+
+def centroid_layout(centroids: np.ndarray, seed: int = 0) -> np.ndarray:
+    """2-D positions of the centroids, scaled to [0, 1]: t-SNE (PCA below 6 clusters)."""
+    k = len(centroids)
+    if k == 0:
+        return np.zeros((0, 2))
+    if k == 1:
+        return np.array([[0.5, 0.5]])
+    if k < 6:
+        from sklearn.decomposition import PCA
+
+        xy = PCA(n_components=2, random_state=seed).fit_transform(centroids) if k > 2 else \
+            np.array([[0.0, 0.0], [1.0, 0.0]])
+    else:
+        from sklearn.manifold import TSNE
+
+        xy = TSNE(n_components=2, perplexity=min(30.0, (k - 1) / 3), init="pca", random_state=seed,
+                  metric="cosine", max_iter=500).fit_transform(centroids.astype(np.float64))
+    xy = xy - xy.min(axis=0)
+    return xy / max(float(xy.max()), 1e-9)
+
+
+def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarray,
+               seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each prompt at its centroid's position plus its PCA-projected offset, scaled to the room
+    around that centroid (half the distance to the nearest other centroid).
+    Returns (prompt positions, centroid positions)."""
     from sklearn.decomposition import PCA
 
-    from ..cluster import assignments
+    layout = centroid_layout(centroids, seed)
+    if len(vectors) == 0:
+        return np.zeros((0, 2)), layout
+    resid = vectors - centroids[cluster_pos]
+    if len(vectors) >= 3:
+        proj = PCA(n_components=2, random_state=seed).fit_transform(resid)
+    else:
+        proj = np.zeros((len(vectors), 2))
+    scale = np.percentile(np.linalg.norm(proj, axis=1), 95) or 1.0
+    if len(layout) > 1:
+        d = np.linalg.norm(layout[:, None, :] - layout[None, :, :], axis=2)
+        np.fill_diagonal(d, np.inf)
+        room = np.minimum(d.min(axis=1) / 2, 0.15)
+    else:
+        room = np.array([0.3])
+    return layout[cluster_pos] + proj / scale * room[cluster_pos][:, None], layout
+
+
+def _payload(ctx: "Context", cov: "Coverage", model: str | None, columns: Mapping[str, Mapping[int, Any]]):
+    from ..cluster import centroids_of
     from ..embed import embed_texts
 
-    cluster_of = assignments(corpus)
-    rows = [r for r in canonical_prompts(corpus)
-            if r["id"] in cluster_of]
-    if len(rows) > limit:
-        rng = np.random.default_rng(0)
-        rows = [rows[i] for i in sorted(rng.choice(len(rows), size=limit, replace=False))]
-    if len(rows) < 3:
-        return {"x": [], "y": [], "cluster": [], "text": []}
-    x = embed_texts(corpus, [r["text"] for r in rows], model=model, progress=False)
-    xy = PCA(n_components=2, random_state=0).fit_transform(x)
-    return {"x": np.round(xy[:, 0], 4).tolist(), "y": np.round(xy[:, 1], 4).tolist(),
-            "cluster": [int(cluster_of[r["id"]]) for r in rows],
-            "text": [html.escape(r["text"][:200]) for r in rows]}
+    frame = cov.clusters
+    cids, centroids = centroids_of(ctx, cov.clustering_id)
+    pos = {c: i for i, c in enumerate(cids)}
+    texts = {r[0]: r[1] for r in ctx.store.query("SELECT id, text FROM prompts")}
+    far_ids = {f["id"] for f in cov.far}
+    # every training/target prompt: [text, cluster, kind (0 training, 1 target, 2 both), far]
+    ids = sorted(p for p in cov.members if p in texts)
+    kind = {p: (1 if p in cov.target_ids else 0) + (1 if p in cov.training_ids and p in cov.target_ids else 0)
+            for p in ids}
+    prompts = [[texts[p], int(cov.members[p]), kind[p], int(p in far_ids)] for p in ids]
+    # the map: every target prompt, then a seeded sample of the rest
+    rng = np.random.default_rng(0)
+    tgt = [i for i, p in enumerate(ids) if kind[p]]
+    rest = [i for i, p in enumerate(ids) if not kind[p]]
+    room = max(MAP_SAMPLE - len(tgt), 0)
+    if len(rest) > room:
+        rest = sorted(rng.choice(rest, size=room, replace=False).tolist())
+    chosen = (tgt + rest)[:MAP_SAMPLE]
+    chosen = [i for i in chosen if prompts[i][1] in pos]
+    points: dict[str, list] = {"x": [], "y": [], "i": []}
+    layout = np.zeros((0, 2))
+    if len(cids):
+        vec = embed_texts(ctx, [prompts[i][0] for i in chosen], model=model, progress=False) if chosen \
+            else np.zeros((0, centroids.shape[1]), dtype=np.float32)
+        cpos = np.array([pos[prompts[i][1]] for i in chosen], dtype=np.int64)
+        if len(chosen) and vec.shape[1] == centroids.shape[1]:
+            xy, layout = map_points(vec, cpos, centroids)
+        else:
+            layout, xy = centroid_layout(centroids), np.zeros((0, 2))
+        points = {"x": np.round(xy[:, 0], 4).tolist(), "y": np.round(xy[:, 1], 4).tolist(), "i": chosen}
+    clusters = []
+    for rec in frame.to_dict(orient="records"):
+        c = int(rec["cluster"])
+        xy = layout[pos[c]].tolist() if c in pos and len(layout) else [0.5, 0.5]
+        clusters.append({"id": c, "label": str(rec["label"]), "train": int(rec["train"]),
+                         "prompts": int(rec["prompts"]), "target": int(rec["target_prompts"]),
+                         "train_share": rec["train_share"], "target_share": rec["target_share"],
+                         "gap": rec["gap"], "gap_low": rec["gap_low"], "far": int(rec["far_targets"]),
+                         "under": bool(rec["under_covered"]), "x": round(xy[0], 4), "y": round(xy[1], 4),
+                         "extra": {name: values.get(c) for name, values in columns.items()}})
+    samples = [[int(cov.members[pid]), status, (rp or "")[:SAMPLE_TEXT], (ot or "")[:SAMPLE_TEXT]]
+               for pid, status, rp, ot in ctx.store.query(
+                   "SELECT prompt_id, status, rewrite_prompt, original_text FROM samples "
+                   "WHERE prompt_id IS NOT NULL AND status != 'rejected' ORDER BY rowid")
+               if pid in cov.members]
+    summary = {"clusters": clusters, "columns": list(columns), "basis": cov.basis, "gaps": cov.gaps,
+               "figures": cov.figures, "n_prompts": len(prompts), "n_samples": len(samples),
+               "map_sampled": len(chosen) < len(prompts)}
+    return summary, {"prompts": prompts, "points": points, "samples": samples, "far": cov.far}
 
 
-def render_report(corpus: "Context", coverage: "Coverage", out: Path, model: str | None = None) -> Path:
+def render_report(ctx: "Context", coverage: "Coverage", out: Path, model: str | None = None,
+                  sections: Sequence[ReportSection] = (), columns: Mapping[str, Mapping[int, Any]] | None = None
+                  ) -> Path:
     """Write the report to ``out`` (atomically) and return its path."""
     import jinja2
-    import plotly.offline
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("curator", "report"),
                              autoescape=jinja2.select_autoescape(["html"]))
-    frame = coverage.clusters
-    points = map_points(corpus, model)
-    traces = []
-    for c in sorted(set(points["cluster"])):
-        idx = [i for i, v in enumerate(points["cluster"]) if v == c]
-        traces.append({"type": "scattergl" if len(points["x"]) > 2000 else "scatter", "mode": "markers",
-                       "name": f"{c}", "x": [points["x"][i] for i in idx], "y": [points["y"][i] for i in idx],
-                       "text": [points["text"][i] for i in idx], "hoverinfo": "text+name",
-                       "marker": {"size": 6, "opacity": 0.75}})
-    labels = [f"{int(c)}: {html.escape(str(lab))[:30]}" for c, lab in zip(frame["cluster"], frame["label"])]
-    bars = [
-        {"type": "bar", "name": "training share", "x": labels, "y": frame["train_share"].tolist()},
-        {"type": "bar", "name": "target share", "x": labels, "y": frame["target_share"].tolist()},
-    ]
-    figures = {
-        "map": {"data": traces, "layout": {"title": {"text": "Prompts (PCA of embeddings), coloured by cluster"},
-                                           "height": 600, "hovermode": "closest", "legend": {"title": {"text": "cluster"}}}},
-        "bars": {"data": bars, "layout": {"title": {"text": "Training vs target share per cluster"},
-                                          "barmode": "group", "height": 450, "xaxis": {"tickangle": -45}}},
-    }
-    gap_rows = []
-    for rec in frame.sort_values("gap", ascending=False).to_dict(orient="records"):
-        c = int(rec["cluster"])
-        gap_rows.append({**rec, "examples_training": coverage.examples.get(c, {}).get("training", []),
-                         "examples_target": coverage.examples.get(c, {}).get("target", [])})
+    summary, blobs = _payload(ctx, coverage, model, columns or {})
     page = env.get_template("report.html").render(
-        corpus=str(corpus.root), created=utcnow(), figures_json=_json_for_script(figures),
-        plotly_js=plotly.offline.get_plotlyjs(), rows=gap_rows, overall=coverage.figures,
-        gaps=coverage.gaps, target=coverage.target or "all target datasets", clustering=coverage.clustering_id)
+        corpus=str(ctx.root), created=utcnow(), summary_json=_json_for_script(summary),
+        blobs={k: _blob(v) for k, v in blobs.items()}, overall=coverage.figures, basis=coverage.basis,
+        gaps=coverage.gaps, target=coverage.target or "all target datasets", clustering=coverage.clustering_id,
+        clustering_name=coverage.clustering_name, sections=list(sections))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
