@@ -146,7 +146,7 @@ def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = No
     vectors = embed_texts(corpus, texts, model=model)
     keys = [representative_key(o, t, i) for o, t, i in zip(origins, texts, ids)]
     rep, plan.pairs, plan.slot_blocked = group_vectors(vectors, texts, keys, threshold,
-                                                       load_lexicon(corpus.root), exact)
+                                                       load_lexicon(corpus.root, seed=corpus.settings.get("templates", "seed")), exact)
     members: dict[int, list[int]] = {}
     for i in np.nonzero(rep >= 0)[0].tolist():
         members.setdefault(int(rep[i]), []).append(i)
@@ -170,7 +170,7 @@ def explain_dedup(corpus: "Context", text: str, threshold: float = 0.9, model: s
     from .embed import embed_texts
     from .text import content_id
 
-    lexicon = load_lexicon(corpus.root)
+    lexicon = load_lexicon(corpus.root, seed=corpus.settings.get("templates", "seed"))
     pid = content_id(text)
     stored = corpus.store.query("SELECT id, text, duplicate_of FROM prompts WHERE id = ?", (pid,))
     rows = [r for r in canonical_prompts(corpus, "id, text, origin") if r["id"] != pid]

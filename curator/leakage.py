@@ -68,7 +68,7 @@ def overlapping_prompts(ctx: "Context", prompt_ids: Iterable[str], threshold: fl
     if len(r):
         texts = [text_of[p] for p in rest] + [text_of[t] for t in tlist]
         pairs = np.stack([r, c + len(rest)], axis=1)
-        ok = slot_compatible(texts, pairs, load_lexicon(ctx.root))
+        ok = slot_compatible(texts, pairs, load_lexicon(ctx.root, seed=ctx.settings.get("templates", "seed")))
         for i in np.unique(r[ok]).tolist():
             out[rest[i]] = TARGET_NEAR
     return out

@@ -102,9 +102,13 @@ def _cached_lexicon(key: tuple[str, ...], extra: tuple[str, ...]) -> Lexicon:
     return lex
 
 
-def load_lexicon(root: Path | None = None, extra: Iterable[str] = ()) -> Lexicon:
-    """The slot lexicon of a corpus: built-in core + ``root/vocab`` + ``extra`` values."""
-    paths = (str(root / "vocab"),) if root is not None and (root / "vocab").is_dir() else ()
+def load_lexicon(root: Path | None = None, extra: Iterable[str] = (), seed: bool = True) -> Lexicon:
+    """The slot lexicon of a corpus: built-in core + the packaged seed vocabularies (unless
+    ``seed=False``, i.e. ``[templates].seed = false``) + ``root/vocab`` + ``extra`` values."""
+    from .templates import seed_dir
+
+    dirs = ([seed_dir() / "vocab"] if seed else []) + ([root / "vocab"] if root is not None else [])
+    paths = tuple(str(d) for d in dirs if d.is_dir())
     return _cached_lexicon(paths, tuple(extra))
 
 

@@ -48,7 +48,7 @@ def template_stats(corpus: "Context", prompt_texts: list[str]) -> dict[str, Any]
     try:
         from .templates import load_library
 
-        library = load_library(corpus.root, validate_all=False)
+        library = load_library(corpus.root, validate_all=False, seed=corpus.settings.get("templates", "seed"))
         known = lambda n: library.vocabulary(n) is not None and bool(library.vocabulary(n).values)  # noqa: E731
     except Exception:  # a broken vocab file is `curator expand`'s error to report
         known = lambda n: False  # noqa: E731

@@ -1,10 +1,10 @@
 """A local OpenAI-compatible chat-completions server for tests and benchmarks (127.0.0.1 only).
 
 Behaviour is chosen by markers in the request's message text, so one run can mix cases:
-``[[429]]`` (first attempt: 429 with Retry-After: 1), ``[[500]]`` (first attempt: 500),
-``[[stall]]`` (never answers in time), ``[[malformed]]`` (not JSON), ``[[refusal]]``,
-``[[long]]`` (an over-long original), ``[[flaky]]`` (malformed content on a first attempt, i.e.
-seed < 1,000,003; valid with a retry's new seed), ``[[vary]]`` in a brainstorm request (three
+``~~429~~`` (first attempt: 429 with Retry-After: 1), ``~~500~~`` (first attempt: 500),
+``~~stall~~`` (never answers in time), ``~~malformed~~`` (not JSON), ``~~refusal~~``,
+``~~long~~`` (an over-long original), ``~~flaky~~`` (malformed content on a first attempt, i.e.
+seed < 1,000,003; valid with a retry's new seed), ``~~vary~~`` in a brainstorm request (three
 proposals picked by the request's hash instead of the fixed four). ``latency`` delays every answer. ``mode`` makes every
 request fail one way: ``"401"``, ``"403"``, ``"500"`` (that status), ``"badjson"`` (200 with a body
 that is not JSON). :func:`closed_port_url` is an address where nothing listens. The server counts
@@ -88,28 +88,28 @@ class FakeLLM:
             return int(self.mode), {}, {"error": {"message": f"mode {self.mode}", "type": "fake"}}
         if "response_format" in body and not self.json_mode:
             return 400, {}, {"error": {"message": "response_format is not supported", "type": "invalid_request"}}
-        if "[[429]]" in text and attempt == 1:
+        if "~~429~~" in text and attempt == 1:
             return 429, {"Retry-After": "1"}, {"error": {"message": "rate limited"}}
-        if "[[500]]" in text and attempt == 1:
+        if "~~500~~" in text and attempt == 1:
             return 500, {}, {"error": {"message": "boom"}}
-        if "[[stall]]" in text:
+        if "~~stall~~" in text:
             time.sleep(30)
         m = re.search(r"(?:Rewrite instruction|instruction): (.+)", text)
         prompt = m.group(1).strip() if m else "Rewrite this."
         words = " ".join(f"word{i}" for i in range(60))
-        if "[[malformed]]" in text or ("[[flaky]]" in text and (body.get("seed") or 0) < 1_000_003):
+        if "~~malformed~~" in text or ("~~flaky~~" in text and (body.get("seed") or 0) < 1_000_003):
             content = '{"original_text": "unterminated'
-        elif "[[refusal]]" in text:
+        elif "~~refusal~~" in text:
             content = json.dumps({"original_text": "I'm sorry, but as an AI I cannot help with that.",
                                   "rewritten_text": "I'm sorry."})
-        elif "[[long]]" in text:
+        elif "~~long~~" in text:
             content = json.dumps({"original_text": " ".join(["long"] * 400), "rewritten_text": "short"})
         elif '"rewritten_text"' in text:
             content = json.dumps({"original_text": f"An everyday note about {prompt[:40]}. {words}",
                                   "rewritten_text": f"Rewritten per '{prompt[:40]}'. {words[:200]}"})
         elif '{"original_text"' in text:
             content = json.dumps({"original_text": f"Stage one original for {prompt[:40]}. {words}"})
-        elif '{"prompts"' in text and "[[vary]]" in text:
+        elif '{"prompts"' in text and "~~vary~~" in text:
             k = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
             content = json.dumps({"prompts": [f"Rewrite this {STYLES[(k + 7 * i) % len(STYLES)]}." for i in range(3)]})
         elif '{"prompts"' in text:
@@ -142,7 +142,7 @@ class FakeLLM:
                 body = json.loads(raw or b"{}")
                 # a stalled request is abandoned by the client at its timeout while this thread still
                 # sleeps; counting it would charge the client for the server's hang
-                counted = "[[stall]]" not in raw.decode("utf-8", "replace")
+                counted = "~~stall~~" not in raw.decode("utf-8", "replace")
                 with fake.lock:
                     fake.in_flight += counted
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)

@@ -138,7 +138,7 @@ def test_card_cli_json_html_and_difficulty(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("CURATOR_MEANPROMPT_ROUNDS", "1")
     monkeypatch.setenv("CURATOR_MEANPROMPT_VOCABULARY", "30")
     monkeypatch.setenv("CURATOR_MEANPROMPT_WORDS", "2")
-    examples = REPO / "corpus" / "examples"
+    examples = REPO / "curator" / "seed" / "examples"
     cli("ingest", examples / "examples.jsonl", "--dataset", "examples", "--predictor", "handmade")
     # a prompt with markup, to prove the HTML escapes it
     _write(tmp_path / "t.csv", ["Rewrite this as a <script>alert(1)</script> poem.",

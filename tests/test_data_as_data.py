@@ -40,7 +40,7 @@ def test_listings_show_markup_and_escapes_as_text(tmp_path):
     for command in (["prompts", "--limit", "0"], ["samples", "--limit", "0"]):
         out = runner.invoke(main, ["--corpus", str(root), *command], env={"COLUMNS": "400"})
         assert out.exit_code == 0, out.output
-        shown = out.stderr
+        shown = out.stdout + out.stderr
         assert "\x1b" not in shown and "\x07" not in shown, command
         assert "[bold red]in capitals[/]" in shown
         assert "[link=file:///etc/passwd]legal notice[/link]" in shown

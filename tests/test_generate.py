@@ -48,8 +48,8 @@ LLM = {"concurrency", "timeout", "max_retries", "rpm", "tpm", "base_url", "model
 
 def test_failures_are_classified_and_limits_hold(gcorpus):
     prompts = [f"Rewrite this as a limerick number {i}." for i in range(8)] + [
-        "Make it formal [[429]].", "Make it funny [[500]].", "Shorten it [[malformed]].",
-        "Make it a poem [[refusal]].", "Expand it [[long]].", "Make it rhyme [[stall]]."]
+        "Make it formal ~~429~~.", "Make it funny ~~500~~.", "Shorten it ~~malformed~~.",
+        "Make it a poem ~~refusal~~.", "Expand it ~~long~~.", "Make it rhyme ~~stall~~."]
     with FakeLLM(latency=0.05) as fake:
         res = gen(gcorpus, fake, prompts, concurrency=3, timeout=1.0, max_retries=1, retries=1)
         assert fake.max_in_flight <= 3
@@ -74,7 +74,7 @@ def test_failures_are_classified_and_limits_hold(gcorpus):
 def test_retry_after_is_honoured(gcorpus):
     with FakeLLM() as fake:
         t = time.monotonic()
-        gen(gcorpus, fake, ["Make it formal [[429]]."])
+        gen(gcorpus, fake, ["Make it formal ~~429~~."])
         assert time.monotonic() - t >= 1.0
         assert len(fake.starts) == 2 and fake.starts[1] - fake.starts[0] >= 0.95
 
@@ -114,7 +114,7 @@ def test_rerun_sends_nothing_answered_and_max_cost_and_dry_run(gcorpus):
 def test_invalid_answers_journaled_earlier_are_retried_on_rerun(gcorpus):
     """The bug of the first version: an answer journaled as invalid was never asked again, so a
     re-run could not give its prompt a sample. Now the re-run replays it and asks with a new seed."""
-    texts = [f"Make it sound like a pirate number {i}." for i in range(4)] + [f"Shorten it {i} [[flaky]]." for i in
+    texts = [f"Make it sound like a pirate number {i}." for i in range(4)] + [f"Shorten it {i} ~~flaky~~." for i in
                                                                                range(3)]
     with FakeLLM() as fake:
         first = gen(gcorpus, fake, texts, retries=0)

@@ -97,7 +97,7 @@ def test_max_cost_with_an_unknown_price_refuses_to_start(cli, prompts_file):
 
 def test_some_prompts_failing_for_good_exit_1_and_done_exits_0(cli, tmp_path):
     f = tmp_path / "p.csv"
-    f.write_text("rewrite_prompt\nMake it formal.\nMake it rhyme [[malformed]].\nShorten it [[refusal]].\n")
+    f.write_text("rewrite_prompt\nMake it formal.\nMake it rhyme ~~malformed~~.\nShorten it ~~refusal~~.\n")
     with FakeLLM() as fake:
         partial = generate(cli, fake.url, f, "--retries", "1")
         assert fake.requests == 5  # 1 + 2 + 2: the invalid answers are asked once more with a new seed

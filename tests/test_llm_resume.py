@@ -68,7 +68,7 @@ def test_generate_killed_and_resumed(tmp_path, shared_data):
     root = tmp_path / "corpus"
     Corpus.init(root).close()
     texts = json.loads((shared_data / "prompts" / "procedural_prompts.json").read_text())[100:124]
-    texts = [t + (" [[flaky]]" if i % 3 == 0 else "") for i, t in enumerate(texts)]  # 8 answer badly at first
+    texts = [t + (" ~~flaky~~" if i % 3 == 0 else "") for i, t in enumerate(texts)]  # 8 answer badly at first
     f = tmp_path / "p.csv"
     pd.DataFrame({"rewrite_prompt": texts}).to_csv(f, index=False)
     with FakeLLM(latency=0.15) as fake:
@@ -90,7 +90,7 @@ def test_predict_killed_and_resumed(tmp_path, shared_data):
     rows = pd.read_csv(shared_data / "public" / "gemma_mix_with_predictions.csv").head(20)
     rows = rows[["original_text", "gt_rewrite_prompt", "rewritten_text"]].rename(
         columns={"gt_rewrite_prompt": "rewrite_prompt"})
-    rows.loc[rows.index % 4 == 0, "original_text"] += " [[flaky]]"  # 5 answer badly at first
+    rows.loc[rows.index % 4 == 0, "original_text"] += " ~~flaky~~"  # 5 answer badly at first
     rows.to_csv(tmp_path / "s.csv", index=False)
     with Corpus.open(root) as c:
         c.ingest(tmp_path / "s.csv")
@@ -127,7 +127,7 @@ def test_brainstorm_killed_and_resumed(tmp_path, shared_data):
         embed_texts(c, [f"Rewrite this {s}." for s in STYLES], progress=False)
     (root / "llm_templates").mkdir()
     packaged = (REPO / "curator" / "llm_templates" / "brainstorm.txt").read_text()
-    (root / "llm_templates" / "brainstorm.txt").write_text(packaged + "\n[[vary]]\n")  # proposals differ per cluster
+    (root / "llm_templates" / "brainstorm.txt").write_text(packaged + "\n~~vary~~\n")  # proposals differ per cluster
     args = ["brainstorm", "--clusters", ",".join(map(str, clusters)), "--concurrency", "1", "--threshold", "0.999"]
     with FakeLLM(latency=0.3) as fake:
         kill_then_resume(root, args, "brainstorm", 2, 6, fake)

@@ -41,6 +41,6 @@ def test_quickstart_notebook_runs_the_whole_loop(tmp_path):
     train, val = (pd.read_csv(corpus / "out" / name) for name in ("train.csv", "train.val.csv"))
     assert list(train.columns) == ["id", "original_text", "rewrite_prompt", "rewritten_text"]
     assert len(train) + len(val) == 12 and len(val) >= 1  # the 12 promoted, split by prompt
-    assert "{'selected': 12, 'promoted': 12}" in everything and "{'selected': 2, 'rejected': 2}" in everything
+    assert "'selected': 12, 'promoted': 12" in everything and "{'selected': 2, 'rejected': 2}" in everything
     assert "32 pairs · mean SCS" in everything and "new prompts" in everything
     print(f"notebook executed in {elapsed:.1f} s")

@@ -47,7 +47,7 @@ def pair(tmp_path):
         c = Corpus.init(tmp_path / name)
         toml = c.root / "curator.toml"
         # a non-default setting that both sides must honour
-        toml.write_text(toml.read_text().replace("threshold = 0.9", "threshold = 0.86"))
+        toml.write_text(toml.read_text().replace("threshold = 0.85", "threshold = 0.86"))
         c.close()
         corpora.append(tmp_path / name)
     return corpora

@@ -20,7 +20,7 @@ def test_llm_predictions_are_scored_and_promoted(cli, tmp_path):
     f.write_text("original_text,rewrite_prompt,rewritten_text\n"
                  "hey there,Make this more formal.,Good day to you.\n"
                  "the cat sat,Rewrite this as a haiku.,cat sits / on the mat\n"
-                 "[[malformed]] note,Shorten this.,note\n")
+                 "~~malformed~~ note,Shorten this.,note\n")
     assert cli("ingest", f).exit_code == 0
     templates = cli.root / "llm_templates"
     templates.mkdir()
@@ -46,7 +46,13 @@ def test_llm_predictions_are_scored_and_promoted(cli, tmp_path):
     assert out["n"] == 2 and out["scored_now"] == 2 and out["metric_model"] == "all-MiniLM-L6-v2"
     assert out["best"][0]["truth"] == "Make this more formal." and abs(out["best"][0]["score"] - 1.0) < 1e-5
     assert out["worst"][0]["truth"] == "Rewrite this as a haiku." and out["worst"][0]["score"] < 0.3
-    assert json.loads(cli("promote", "--top", "1", "--json").stdout) == {"selected": 1, "promoted": 1}
+    assert _sp(json.loads(cli("promote", "--top", "1", "--json").stdout)) == {"selected": 1, "promoted": 1}
     cli("export", "--out", tmp_path / "train.csv")
     train = pd.read_csv(tmp_path / "train.csv")
     assert train.rewrite_prompt.tolist() == ["Make this more formal."]
+
+
+def _sp(result: dict) -> dict:
+    """selected/promoted of a promote result (it also reports what it held back, tested in test_trust.py)."""
+    assert result["held_back"] == 0
+    return {k: result[k] for k in ("selected", "promoted")}

@@ -31,7 +31,7 @@ def _set(root, old, new):
 
 
 def test_precedence_and_origins(root, monkeypatch):
-    _set(root, "threshold = 0.9", "threshold = 0.8")
+    _set(root, "threshold = 0.85", "threshold = 0.8")
     monkeypatch.setenv("CURATOR_LLM_CONCURRENCY", "3")
     monkeypatch.setenv("CURATOR_BASE_URL", "http://127.0.0.1:9/v1")
     s = Settings.load(root / "curator.toml")
@@ -58,9 +58,9 @@ def test_config_command_shows_values_and_where_they_came_from(root):
 
 
 @pytest.mark.parametrize("old,new,message", [
-    ("threshold = 0.9", "treshold = 0.8", "[dedup] unknown key 'treshold'; did you mean 'threshold'?"),
-    ("threshold = 0.9", 'threshold = "high"', "[dedup] threshold: expected number, got str 'high'"),
-    ("threshold = 0.9", "threshold = 1.5", "[dedup] threshold: 1.5 must be <= 1.0"),
+    ("threshold = 0.85", "treshold = 0.8", "[dedup] unknown key 'treshold'; did you mean 'threshold'?"),
+    ("threshold = 0.85", 'threshold = "high"', "[dedup] threshold: expected number, got str 'high'"),
+    ("threshold = 0.85", "threshold = 1.5", "[dedup] threshold: 1.5 must be <= 1.0"),
     ("[dedup]", "[dedupe]", "unknown table [dedupe]; did you mean 'dedup'?"),
     ("concurrency = 8", "concurrency = true", "[llm] concurrency: expected integer, got bool True"),
     ('"gpt-4o" = { input = 2.50, output = 10.00 }', '"gpt-4o" = { input = 2.50 }', "entry 'gpt-4o' must be"),

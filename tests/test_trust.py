@@ -224,4 +224,9 @@ def test_template_prompts_never_reach_generate_or_export(tmp_path, shared_data):
         assert summary["refused"].get("its prompt has an unfilled slot (a template)") == len(rows)
         assert summary["rows"] == 0
         st = c.stats()["templates"]
-        assert st["prompts"] == 1 and st["unfillable"] == 1  # "[Topic]": no vocabulary in this corpus
+        assert st["prompts"] == 1 and st["unfillable"] == 0  # "[Topic]": the packaged seed has a topic vocabulary
+        toml = c.root / "curator.toml"
+        toml.write_text(toml.read_text() + "\n[templates]\nseed = false\n")
+        c._settings = None
+        st = c.stats()["templates"]
+        assert st["prompts"] == 1 and st["unfillable"] == 1  # without the seed: no vocabulary for it
