@@ -17,3 +17,9 @@ def test_no_circle_and_no_stage_above_its_layer():
 def test_the_checker_sees_a_circle():
     assert check_layers.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
+
+
+def test_modules_stay_small():
+    big = {str(p.relative_to(REPO)): n for p in (REPO / "curator").rglob("*.py")
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert not big, f"modules over 450 lines (split them by job): {big}"
