@@ -121,6 +121,18 @@ class Corpus(Context):
 
         return listing(self, vocab=vocab)
 
+    def sources(self, directory: str | os.PathLike | None = None) -> list[dict]:
+        """Every prompt source with what the store holds from it, like ``curator sources list``."""
+        from .scrape.listing import list_sources
+
+        return list_sources(self, directory)
+
+    def check_source(self, name: str, *, directory: str | os.PathLike | None = None, url: str | None = None) -> dict:
+        """One page of source ``name``: the prompts it would yield, storing nothing (``curator sources check``)."""
+        from .scrape.listing import check_source_named
+
+        return check_source_named(self, name, directory=directory, url=url)
+
     def add_predictions(self, path: str | os.PathLike, model_name: str, column: str | None = None) -> dict:
         """Import predictions from a file, like ``curator predictions add``."""
         from .predictions import add_predictions_file

@@ -102,3 +102,17 @@ def test_cli_and_corpus_leave_the_same_store(pair, tmp_path):
         stats_lib = lib.stats()
     stats_cli.pop("corpus"), stats_lib.pop("corpus")
     assert stats_cli == json.loads(json.dumps(stats_lib, default=str))
+
+
+def test_read_only_commands_return_what_the_cli_prints(tmp_path):
+    """sources list, templates list/vocab, config: the Corpus method is the CLI's --json."""
+    root = tmp_path / "c"
+    Corpus.init(root).close()
+    src = REPO / "sources"
+    with Corpus.open(root) as c:
+        assert json.loads(_cli(root, "sources", "list", "--sources", str(src), "--json")) == \
+            json.loads(json.dumps(c.sources(src), default=str))
+        assert json.loads(_cli(root, "templates", "list", "--json")) == json.loads(json.dumps(c.templates()))
+        assert json.loads(_cli(root, "templates", "vocab", "--json")) == json.loads(json.dumps(c.vocab()))
+        assert json.loads(_cli(root, "config", "--json")) == json.loads(json.dumps(c.config(), default=str))
+        assert len(c.sources(src)) >= 8 and c.templates()["templates"]

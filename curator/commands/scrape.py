@@ -8,8 +8,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..console import console, print_json, progress
-from ..errors import CuratorError
+from ..console import console, data, esc, print_json, progress
+from ..text import visible
 from .common import open_corpus
 
 
@@ -41,17 +41,9 @@ def sources() -> None:
 @click.pass_context
 def sources_list(ctx, sources_dir, as_json) -> None:
     """Every source with its kind, where it points and what the store holds from it."""
-    corpus, found = _load(ctx, sources_dir)
-    rows = []
-    for src in found.values():
-        pages = corpus.store.query(
-            "SELECT COUNT(*) AS n, SUM(prompts) AS p, SUM(error IS NOT NULL) AS e, MAX(fetched_at) AS last"
-            " FROM pages WHERE source = ?", (src.name,))[0]
-        stored = corpus.store.scalar("SELECT COUNT(DISTINCT item_id) FROM provenance WHERE item_kind='prompt'"
-                                     " AND dataset = ?", (src.name,))
-        rows.append({"name": src.name, "kind": src.kind, "where": src.location, "description": src.description,
-                     "file": str(src.path), "pages": pages["n"], "errors": pages["e"] or 0,
-                     "prompts": stored or 0, "last_fetched": pages["last"]})
+    from ..scrape.listing import list_sources
+
+    rows = list_sources(open_corpus(ctx), sources_dir)
     if as_json:
         print_json(rows)
         return
@@ -59,7 +51,7 @@ def sources_list(ctx, sources_dir, as_json) -> None:
     for col in ("name", "kind", "where", "pages", "errors", "prompts", "last_fetched"):
         table.add_column(col, overflow="fold", justify="right" if col in ("pages", "errors", "prompts") else "left")
     for r in rows:
-        table.add_row(*(str(r[c] if r[c] is not None else "") for c in
+        table.add_row(*(data(r[c] if r[c] is not None else "") for c in
                         ("name", "kind", "where", "pages", "errors", "prompts", "last_fetched")))
     console.print(table)
 
@@ -73,39 +65,33 @@ def sources_list(ctx, sources_dir, as_json) -> None:
 @click.pass_context
 def sources_check(ctx, name, sources_dir, url, show_rejected, as_json) -> None:
     """Fetch one page of source NAME and print the prompts it would yield. Stores nothing."""
-    from ..scrape.check import check_source
-    from ..scrape.site import settings_for
+    from ..scrape.listing import check_source_named
 
-    corpus, found = _load(ctx, sources_dir)
-    if name not in found:
-        raise CuratorError(f"no source named {name!r}; known: {', '.join(sorted(found)) or 'none'}")
-    from ..net import run_sync
-
-    result = run_sync(lambda: check_source(found[name], settings_for(corpus), url=url))
+    result = check_source_named(open_corpus(ctx), name, directory=sources_dir, url=url)
     if as_json:
         print_json(result)
         return
-    console.print(f"[bold]{name}[/] {result['url']}: "
-                  + (f"[red]{result['error']}[/]" if result["error"] else
+    console.print(f"[bold]{esc(name)}[/] {esc(result['url'])}: "
+                  + (f"[red]{esc(result['error'])}[/]" if result["error"] else
                      (f"HTTP {result['status']}, " if result["status"] else "")
                      + f"{len(result['prompts'])} prompts ({result['method']})"))
     for note in result["notes"]:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {visible(note)}", markup=False)
     if result["prompts"]:
         table = Table(title_justify="left")
         for col in ("#", "heading", "kind", "prompt"):
             table.add_column(col, overflow="fold")
         for p in result["prompts"]:
-            table.add_row(str(p["position"]), p["heading"] or "", p["kind"], p["text"])
+            table.add_row(str(p["position"]), data(p["heading"] or ""), p["kind"], data(p["text"]))
         console.print(table)
     if result.get("links"):
         console.print(f"links it would follow: {len(result['links']['follow'])}, "
                       f"next pages: {len(result['links']['paginate'])}")
         for link in (result["links"]["follow"] + result["links"]["paginate"])[:20]:
-            console.print(f"  {link}")
+            console.print(f"  {visible(link)}", markup=False)
     if show_rejected:
         for text, why in result["rejected"]:
-            console.print(f"  [dim]dropped ({why}):[/] {text}")
+            console.print(f"  [dim]dropped ({esc(why)}):[/] {esc(text)}")
     if result["error"]:
         raise click.exceptions.Exit(1)
 
@@ -160,7 +146,7 @@ def scrape(ctx, targets, all_sources, max_pages, refresh, dry_run, save_source, 
             for col in ("#", "heading", "kind", "prompt"):
                 found.add_column(col, overflow="fold")
             for e in p.extracted:
-                found.add_row(str(e.position), visible(e.heading or ""), e.kind, visible(e.text))
+                found.add_row(str(e.position), data(e.heading or ""), e.kind, data(e.text))
             console.print(found)
     t = summary.totals()
     console.print(f"{t['pages']} pages ({', '.join(f'{k} {v}' for k, v in sorted(t['by_outcome'].items()))}), "
@@ -181,12 +167,6 @@ def _fail_if_nothing_fetched(summary) -> None:
     failed = [p for p in summary.pages if p.outcome == "error"]
     if summary.pages and len(failed) == len(summary.pages):
         raise RemoteError(f"every page failed ({len(failed)}); {failed[0].url}: {failed[0].error}")
-
-
-def visible(text: str) -> str:
-    """Scraped text as data: markup escaped, control characters shown, never sent to the terminal."""
-    text = "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
-    return escape(text)
 
 
 commands = [sources, scrape]
