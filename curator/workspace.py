@@ -189,10 +189,10 @@ class Corpus(Context):
     def report(self, out: str | os.PathLike, target: str | None = None, clustering: str | int | None = None,
                **options: Any) -> Path:
         """Write the self-contained HTML coverage report (cluster explorer) and return its path."""
-        from .report import render_report
+        from .report import write_report
 
         cov = self.coverage(target, clustering=clustering)
-        return render_report(self, cov, Path(out), self.setting("embed", "model", None), **options)
+        return write_report(self, cov, Path(out), self.setting("embed", "model", None), **options)
 
     def scrape(self, *targets: str, all_sources: bool = False, sources: str | os.PathLike | None = None,
                max_pages: int | None = None, refresh: bool = False, dry_run: bool = False,

@@ -196,3 +196,20 @@ def test_card_says_what_is_missing(cli):
     assert res.exit_code == 2 and "no target prompts" in res.stderr
     res = cli("card", "--target", "nope")
     assert res.exit_code == 2 and "no target dataset" in res.stderr
+
+
+def test_coverage_report_carries_the_card_section(tmp_path):
+    """`curator coverage --html` / Corpus.report: the explorer and, inserted after it, the card."""
+    from curator.workspace import Corpus
+
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[1] / "curator" / "seed" / "examples"
+    with Corpus.init(tmp_path / "c") as c:
+        c.ingest(seed / "examples.jsonl", origin="seed")
+        c.ingest(seed / "target.csv", role="target", dataset="target")
+        c.embed()
+        c.cluster(k=4)
+        html = c.report(tmp_path / "r.html", target="target").read_text(encoding="utf-8")
+    assert '<section class="card">' in html and "Dataset card" in html
+    assert "recall" in html and "<script>alert" not in html

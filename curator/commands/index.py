@@ -161,9 +161,9 @@ def coverage(ctx, target, clustering, sort, min_target, far_threshold, model, ht
     cov = corpus.coverage(target, _model(corpus, model), clustering=clustering, min_target=min_target,
                           far_threshold=far_threshold)
     if html_out:
-        from ..report import render_report
+        from ..report import write_report
 
-        render_report(corpus, cov, Path(html_out), _model(corpus, model))
+        write_report(corpus, cov, Path(html_out), _model(corpus, model))
     if as_json:
         print_json(cov.as_dict(sort) | ({"html": html_out} if html_out else {}))
         return

@@ -203,3 +203,27 @@ def render_report(ctx: "Context", coverage: "Coverage", out: Path, model: str | 
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def write_report(ctx: "Context", coverage: "Coverage", out: Path, model: str | None = None, *, card: bool = True,
+                 sections: Sequence[ReportSection] = (), columns: Mapping[str, Mapping[int, Any]] | None = None
+                 ) -> Path:
+    """The report as ``curator coverage --html`` writes it: the explorer plus the dataset card's
+    section (training vs target side; the difficulty figures, which need a metric model and the
+    mean-prompt search, are left to ``curator card``). A card that cannot be built (no target
+    set yet) becomes a one-line note in its place rather than no report."""
+    import html as _html
+
+    from ..errors import CuratorError
+
+    extra = list(sections)
+    if card:
+        from ..card import build_card
+        from ..cardhtml import render_card_section
+
+        try:
+            built = build_card(ctx, target=coverage.target, model=model, difficulty=False)
+            extra.insert(0, ReportSection("Dataset card", render_card_section(built), "card"))
+        except CuratorError as exc:
+            extra.insert(0, ReportSection("Dataset card", f"<p>No card: {_html.escape(str(exc))}</p>", "card"))
+    return render_report(ctx, coverage, out, model, sections=extra, columns=columns)
