@@ -192,10 +192,12 @@ def test_remote_list_and_local_file_sources(env, site, tmp_path):
     assert by["remote"]["prompts"] == 2 and by["mine"]["prompts"] == 2
     conn = _db(env.root)
     texts = {r[0]: r[1] for r in conn.execute("SELECT text, origin FROM prompts")}
-    assert texts == {"Rewrite this text, keeping its meaning: {text}": "scraped",
+    assert texts == {"Rewrite this text, keeping its meaning: [text]": "scraped",  # stored as found
                      "Turn the paragraph below into a haiku": "scraped",
                      "Rewrite it as a limerick please": "local", "Make this email shorter": "local"}
     assert conn.execute("SELECT row FROM provenance WHERE dataset='remote' ORDER BY row").fetchall()[0][0] == 1
+    meta = json.loads(conn.execute("SELECT meta FROM prompts WHERE text LIKE 'Rewrite this text%'").fetchone()[0])
+    assert meta["normalised"] == "Rewrite this text, keeping its meaning: {text}"  # derived, beside it
 
 
 def test_bad_source_files_are_one_line_errors(env):

@@ -72,7 +72,7 @@ EXPECTED = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_site_structures_exact(name):
     got = extract_prompts(page(name).decode("utf-8"))
-    found = [(p.heading, p.text) for p in got.prompts]
+    found = [(p.heading, p.normalised) for p in got.prompts]  # ground truth is written in the slot form
     expected = EXPECTED[name]
     true_pos = [f for f in found if f in expected]
     precision = len(true_pos) / len(found) if found else 1.0
@@ -108,10 +108,26 @@ def test_prompt_and_content_selectors():
     ("Prompt 4: 'Summarise the text below'", "Summarise the text below"),
     ("Example prompt: \"Shorten this email\".", "Shorten this email"),
     ("• For a formal email: “Rewrite this email in a formal tone.”", "Rewrite this email in a formal tone."),
-    ("(2) Rewrite [TEXT] as a <Style> poem", "Rewrite {text} as a {style} poem"),
+    ("(2) Rewrite [TEXT] as a <Style> poem", "Rewrite [TEXT] as a <Style> poem"),
 ])
 def test_clean_prompt(raw, expected):
     assert clean_prompt(raw) == expected
+
+
+def test_placeholders_are_kept_as_the_page_spelled_them():
+    """Issue 11: raw stays raw. The slot form is derived (``normalised``), the page's text is the prompt."""
+    got = extract_prompts(page("aihabit_editing.html").decode("utf-8"))
+    proof = next(p for p in got.prompts if p.heading == "Proofreading")
+    assert proof.text.endswith("mistakes: [text]")
+    assert proof.normalised.endswith("mistakes: {text}")
+    html = ("<html><head><title>ChatGPT prompts</title></head><body><article><h2>Prompts</h2><ol>"
+            "<li><strong>Style:</strong> Rewrite [TEXT] as a &lt;Style&gt; poem for my readers</li>"
+            "<li>Rewrite {text} as a {style} poem for my readers</li></ol></article></body></html>")
+    got = extract_prompts(html, prompt_selector="li")
+    # the second is the same prompt in another spelling: an in-page repeat, judged in the slot form
+    assert [p.text for p in got.prompts] == ["Rewrite [TEXT] as a <Style> poem for my readers"]
+    assert got.prompts[0].normalised == "Rewrite {text} as a {style} poem for my readers"
+    assert got.prompts[0].raw.startswith("Style:")
 
 
 @pytest.mark.parametrize("text, ok", [

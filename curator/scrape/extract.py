@@ -77,7 +77,16 @@ class ExtractedPrompt:
     heading: str | None
     kind: str          # li | quote | code | label | quoted
     position: int      # 1-based, among the prompts of the page
-    raw: str = ""
+    raw: str = ""      # the element's text as it stood on the page (numbering, lead-ins and all)
+
+    @property
+    def normalised(self) -> str:
+        """Derived form: every placeholder spelling as ``{name}`` (``[TEXT]``, ``<tone>`` …).
+
+        Stored beside the prompt (``meta.normalised``), never instead of it: the text a page
+        wrote is what a user reviews and what a model would have seen.
+        """
+        return normalise_placeholders(self.text)
 
 
 @dataclass
@@ -117,15 +126,16 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
                 out.rejected.append((" ".join(raw.split())[:200], f"in a section that holds no prompts ({heading})"))
             continue
         text = clean_prompt(raw, el if kind in ("li", "dd", "td", "selected", "label") else None)
-        why = rejection(text, None if kind == "br" else el, min_words=min_words, max_words=max_words, plain=plain,
+        norm = normalise_placeholders(text)  # judged in the slot form: "[TEXT]" counts as a placeholder
+        why = rejection(norm, None if kind == "br" else el, min_words=min_words, max_words=max_words, plain=plain,
                         code=kind == "code")
-        if not why and not about_ai and kind != "label" and not names_a_text(text):
+        if not why and not about_ai and kind != "label" and not names_a_text(norm):
             why = "not a prompt page (no prompt or AI tool mentioned) and no text named"
         if why:
             if raw.strip():
                 out.rejected.append((" ".join(raw.split())[:200], why))
             continue
-        key = text.casefold()
+        key = norm.casefold()
         if key in seen:
             continue
         seen.add(key)
@@ -385,7 +395,9 @@ def _is_wrapped_in_quotes(text: str) -> bool:
 
 # -- cleaning and the heuristic --------------------------------------------------------------
 def clean_prompt(raw: str, el: Tag | None = None) -> str:
-    """Strip numbering, labels, bold lead-ins ("Formal tone:") and wrapping quotes; normalise slots."""
+    """The prompt as the page wrote it: numbering, labels, bold lead-ins ("Formal tone:") and wrapping
+    quotes stripped (page furniture, not prompt); placeholders kept as spelled (``[TEXT]`` stays).
+    """
     text = " ".join(raw.split())
     if el is not None:
         lead = el.find(["strong", "b"])
@@ -404,7 +416,7 @@ def clean_prompt(raw: str, el: Tag | None = None) -> str:
         text = _unquote(text)
         if text == before:
             break
-    return normalise_placeholders(text)
+    return text
 
 
 def _unquote(text: str) -> str:

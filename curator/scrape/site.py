@@ -281,18 +281,19 @@ def parse_list(src: Source, data: bytes) -> list[tuple[int, str]]:
 def list_prompts(src: Source, rows: list[tuple[int, str]]) -> tuple[list[ExtractedPrompt], list[tuple[str, str]]]:
     prompts, rejected, seen = [], [], set()
     for row, raw in rows:
-        text = normalise_placeholders(" ".join(raw.split()))
+        text = " ".join(raw.split())
+        norm = normalise_placeholders(text)
         why = None
         if src.filter == "instruction":
-            why = rejection(text, min_words=src.min_words, max_words=src.max_words)
+            why = rejection(norm, min_words=src.min_words, max_words=src.max_words)
         elif src.filter == "length":
             n = len(text.split())
             why = "too short" if n < src.min_words else "too long" if n > src.max_words else None
-        if why or text.casefold() in seen:
+        if why or norm.casefold() in seen:
             if why:
                 rejected.append((text[:200], why))
             continue
-        seen.add(text.casefold())
+        seen.add(norm.casefold())
         prompts.append(ExtractedPrompt(text=text, heading=None, kind="row", position=row, raw=raw))
     return prompts, rejected
 
@@ -373,7 +374,7 @@ def store_page(corpus, report: PageReport, result, prompts: list[ExtractedPrompt
                 text=p.text, origin=origin, source=report.source, url=page_url,
                 provenance=Provenance(dataset=report.source, role="scraped", file=page_url, sha256=sha,
                                       row=p.position, context=p.heading),
-                meta={"fetched_at": fetched_at, "heading": p.heading, "kind": p.kind},
+                meta=_found_meta(p, fetched_at),
             ) for p in prompts]
             new = add_prompts(conn, records).new if records else 0
             conn.execute(
@@ -394,6 +395,18 @@ def store_page(corpus, report: PageReport, result, prompts: list[ExtractedPrompt
                 " error=excluded.error",
                 (report.url, report.source, report.status, utcnow(), report.error or report.outcome))
     return new
+
+
+def _found_meta(p: ExtractedPrompt, fetched_at: str) -> dict:
+    """The prompt's text is stored as the page spelled it; what was derived from it sits beside it:
+    ``normalised`` (placeholders as ``{name}``) and ``found`` (the element's whole text, numbering
+    and lead-in included) when they differ from it."""
+    meta = {"fetched_at": fetched_at, "heading": p.heading, "kind": p.kind}
+    if p.normalised != p.text:
+        meta["normalised"] = p.normalised
+    if p.raw and p.raw != p.text:
+        meta["found"] = p.raw
+    return meta
 
 
 def _iso(epoch: float | None) -> str:

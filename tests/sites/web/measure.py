@@ -34,7 +34,8 @@ def measure(heldout: bool | None = False, extract=None) -> dict:
         from curator.scrape.extract import extract_prompts
 
         def extract(html: str) -> list[str]:
-            return [p.text for p in extract_prompts(html).prompts]
+            # the ground truth is written in the slot form ({name}); the stored text keeps the page's spelling
+            return [p.normalised for p in extract_prompts(html).prompts]
 
     pages, chromes, kinds = {}, defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0])
     total = [0, 0, 0]  # true positives, found, expected
