@@ -88,7 +88,7 @@ class RunSummary:
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("values", "unresolved")}
-        d["invalid"] = dict(self.invalid)
+        d["invalid"] = dict(sorted(self.invalid.items()))
         d["failed"] = dict(self.failed)
         d["cost"] = round(self.cost, 6)
         d["unresolved"] = len(self.unresolved)
@@ -100,7 +100,8 @@ class RunSummary:
         if not self.unresolved:
             return None
         reasons = Counter(r.split(":")[0] for r in self.unresolved.values())
-        why = ", ".join(f"{k} {v}" for k, v in reasons.most_common())
+        # most first, ties by name: answers arrive in any order under concurrency, the line must not
+        why = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
         return f"{self.purpose}: {len(self.unresolved)} of {self.items} got no valid answer ({why})"
 
 

@@ -44,12 +44,14 @@ def numpy_all_pairs(x: np.ndarray, threshold: float, block: int = 4096, rows: np
     n = len(x)
     out = []
     starts = range(0, n, block) if rows is None else rows
-    for i in starts:
-        sims = x[i:i + block] @ x.T
-        r, c = np.nonzero(sims >= threshold)
-        r = r + i
-        keep = r < c
-        out.append(r[keep] * n + c[keep])
+    step = max(64, min(block, int(2e8 // max(n, 1))))  # ≤ 800 MB of similarities at a time (4096 × 1M is 16 GB)
+    for i0 in starts:
+        for i in range(i0, min(i0 + block, n), step):
+            sims = x[i:min(i + step, i0 + block)] @ x.T
+            r, c = np.nonzero(sims >= threshold)
+            r = r + i
+            keep = r < c
+            out.append(r[keep] * n + c[keep])
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
