@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 EXACT_LIMIT = 20_000
-LISTS_PER_VECTOR = 3
+LISTS_PER_VECTOR = 2  # 3 found 0.03 % more pairs at 250k for 2.4x the time (session 10); recall is measured
 SPLIT_PER_VECTOR = 2
 MIN_CAP = 2048
 
@@ -101,8 +101,10 @@ def _blocked_keys(x: np.ndarray, threshold: float) -> np.ndarray:
     found = []
     for members in block_lists(x):
         members = np.sort(members)
-        sims = x[members] @ x[members].T
-        r, c = np.nonzero(np.triu(sims >= threshold, k=1))
+        xm = x[members]
+        r, c = np.nonzero(xm @ xm.T >= threshold)  # then r < c: cheaper than triu's full copy
+        keep = r < c
+        r, c = r[keep], c[keep]
         if len(r):
             found.append(members[r] * n + members[c])
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
