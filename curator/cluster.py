@@ -225,7 +225,7 @@ def cluster_prompts(corpus: "Context", k: int | str | None = None, seed: int | N
     import time
 
     from .console import progress
-    from .embed import embed_texts, resolve_model
+    from .embed import load_vectors, resolve_model
 
     started = time.perf_counter()
     s = corpus.settings
@@ -242,7 +242,7 @@ def cluster_prompts(corpus: "Context", k: int | str | None = None, seed: int | N
     rows = canonical_prompts(corpus)
     if len(rows) < 2:
         raise CuratorError("cluster: fewer than 2 canonical prompts; ingest, scrape or expand some first")
-    x = embed_texts(corpus, [r["text"] for r in rows], model=model)
+    x = load_vectors(corpus, [r["id"] for r in rows], model, texts=[r["text"] for r in rows])
     prev = latest_clustering(corpus)
     old_ids: list[int] = []
     old_centroids = np.zeros((0, x.shape[1]), dtype=np.float32)

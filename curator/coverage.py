@@ -182,7 +182,7 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
                      far_threshold: float | None = None) -> Coverage:
     """Per-cluster counts, intervals and gaps against the target set, the far list, overall figures."""
     from .cluster import assignments, centroids_of, clustering_names, resolve_clustering
-    from .embed import embed_texts
+    from .embed import load_vectors
 
     s = corpus.settings.override("coverage", min_target=min_target, confidence=confidence,
                                  far_threshold=far_threshold)
@@ -210,7 +210,7 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
     # vectors: canonical training prompts (the far search) and target prompts, one embed call
     train_ids = sorted(p for p in training if p in canonical)
     target_ids = sorted(p for p in targets if p in texts)
-    vec = embed_texts(corpus, [texts[p] for p in train_ids + target_ids], model=model, progress=False) \
+    vec = load_vectors(corpus, train_ids + target_ids, model, texts=texts, progress=False) \
         if train_ids or target_ids else np.zeros((0, 1), dtype=np.float32)
     train_vec, target_vec = vec[:len(train_ids)], vec[len(train_ids):]
     # prompts the clustering never saw (added later, or a named snapshot): nearest centroid

@@ -42,16 +42,25 @@ ORIGIN_PRIORITY = ("public", "seed", "scraped", "template", "combined", "generat
                    "local")
 
 
-def slot_compatible(texts: Sequence[str], pairs: np.ndarray, lexicon: Lexicon) -> np.ndarray:
+def slot_codes(texts: Sequence[str], lexicon: Lexicon, rows: np.ndarray | None = None) -> np.ndarray:
+    """One integer per text (-1 for rows not asked for): equal codes = equal slot signatures."""
+    sig_id: dict[tuple, int] = {}
+    code = np.full(len(texts), -1, dtype=np.int64)
+    for i in (range(len(texts)) if rows is None else rows.tolist()):
+        code[i] = sig_id.setdefault(slot_signature(texts[i], lexicon), len(sig_id))
+    return code
+
+
+def slot_compatible(texts: Sequence[str], pairs: np.ndarray, lexicon: Lexicon,
+                    codes: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask of the pairs whose two prompts have the same slot signature."""
     if not len(pairs):
         return np.zeros(0, dtype=bool)
-    involved = np.unique(pairs)
-    sig_id: dict[tuple, int] = {}
-    code = np.full(len(texts), -1, dtype=np.int64)
-    for i in involved.tolist():
-        code[i] = sig_id.setdefault(slot_signature(texts[i], lexicon), len(sig_id))
-    return code[pairs[:, 0]] == code[pairs[:, 1]]
+    if codes is None:
+        involved = np.zeros(len(texts), dtype=bool)
+        involved[pairs.ravel()] = True  # a mask, not np.unique: O(n) at millions of pairs
+        codes = slot_codes(texts, lexicon, np.nonzero(involved)[0])
+    return codes[pairs[:, 0]] == codes[pairs[:, 1]]
 
 
 def leader_groups(order: Sequence[int], n: int, pairs: np.ndarray) -> np.ndarray:
@@ -122,10 +131,21 @@ def group_vectors(vectors: np.ndarray, texts: Sequence[str], keys: Sequence[tupl
     ``keys`` order the rows as representatives (smallest first); ``lexicon=None`` turns the slot
     rule off (for the evaluation that measures what it buys).
     """
-    pairs = similar_pairs(vectors, threshold, exact)
+    codes = None
+    if lexicon is not None and len(texts) > EXACT_LIMIT:
+        # at scale nearly every prompt is in some pair: read the slot values of all of them in a
+        # thread while the pair search runs (BLAS and faiss release the GIL), instead of after it
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(slot_codes, texts, lexicon)
+            pairs = similar_pairs(vectors, threshold, exact)
+            codes = pending.result()
+    else:
+        pairs = similar_pairs(vectors, threshold, exact)
     found = len(pairs)
     if lexicon is not None and len(pairs):
-        pairs = pairs[slot_compatible(texts, pairs, lexicon)]
+        pairs = pairs[slot_compatible(texts, pairs, lexicon, codes)]
     order = sorted(range(len(texts)), key=keys.__getitem__)
     return leader_groups(order, len(texts), pairs), found, found - len(pairs)
 
@@ -133,7 +153,7 @@ def group_vectors(vectors: np.ndarray, texts: Sequence[str], keys: Sequence[tupl
 def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = None,
                exact: bool | None = None) -> DedupPlan:
     """Which canonical prompts would be grouped, and which one of each group stays canonical."""
-    from .embed import embed_texts, resolve_model
+    from .embed import load_vectors, resolve_model
 
     key, _ = resolve_model(model)
     rows = canonical_prompts(corpus, "id, text, origin")
@@ -143,7 +163,7 @@ def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = No
     ids = [r["id"] for r in rows]
     texts = [r["text"] for r in rows]
     origins = [r["origin"] for r in rows]
-    vectors = embed_texts(corpus, texts, model=model)
+    vectors = load_vectors(corpus, ids, model, texts=texts)  # prompt ids are content ids: no re-hashing
     keys = [representative_key(o, t, i) for o, t, i in zip(origins, texts, ids)]
     rep, plan.pairs, plan.slot_blocked = group_vectors(vectors, texts, keys, threshold,
                                                        load_lexicon(corpus.root, seed=corpus.settings.get("templates", "seed")), exact)
@@ -220,11 +240,25 @@ def apply_dedup(corpus: "Context", plan: DedupPlan) -> int:
                     changes.append((run_id, pid, None, rep))
         conn.executemany("INSERT INTO dedup_changes (run_id, prompt_id, old_duplicate_of, new_duplicate_of)"
                          " VALUES (?, ?, ?, ?)", changes)
-        conn.executemany("UPDATE prompts SET duplicate_of = ? WHERE id = ?",
-                         [(rep, pid) for _, pid, _, rep in changes])
+        set_duplicate_of(conn, [(pid, rep) for _, pid, _, rep in changes])
         corpus.store.log_event("dedup", {"threshold": plan.threshold, "model": plan.model},
                                {"run": run_id} | plan.as_dict())
     return run_id
+
+
+def set_duplicate_of(conn, changes: list[tuple[str, str | None]]) -> None:
+    """``prompts.duplicate_of`` for many (prompt id, value) at once: one joined UPDATE from a temp
+    table is 2.6× faster than an UPDATE per row at 186k rows (3.1 s → 1.2 s)."""
+    import sqlite3
+
+    if len(changes) < 1000 or sqlite3.sqlite_version_info < (3, 33):  # UPDATE … FROM came in 3.33
+        conn.executemany("UPDATE prompts SET duplicate_of = ? WHERE id = ?", [(v, p) for p, v in changes])
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS dedup_set (id TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
+    conn.execute("DELETE FROM dedup_set")
+    conn.executemany("INSERT OR REPLACE INTO dedup_set (id, value) VALUES (?, ?)", changes)
+    conn.execute("UPDATE prompts SET duplicate_of = dedup_set.value FROM dedup_set WHERE prompts.id = dedup_set.id")
+    conn.execute("DELETE FROM dedup_set")
 
 
 def undo_dedup(corpus: "Context") -> dict | None:
@@ -236,7 +270,7 @@ def undo_dedup(corpus: "Context") -> dict | None:
         run_id = row[0]
         changes = conn.execute("SELECT prompt_id, old_duplicate_of FROM dedup_changes WHERE run_id = ?",
                                (run_id,)).fetchall()
-        conn.executemany("UPDATE prompts SET duplicate_of = ? WHERE id = ?", [(old, pid) for pid, old in changes])
+        set_duplicate_of(conn, changes)
         conn.execute("UPDATE dedup_runs SET undone_at = ? WHERE id = ?", (utcnow(), run_id))
         corpus.store.log_event("dedup-undo", {"run": run_id}, {"restored": len(changes)})
     return {"run": run_id, "restored": len(changes)}

