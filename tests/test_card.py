@@ -213,3 +213,4 @@ def test_coverage_report_carries_the_card_section(tmp_path):
         html = c.report(tmp_path / "r.html", target="target").read_text(encoding="utf-8")
     assert '<section class="card">' in html and "Dataset card" in html
     assert "recall" in html and "<script>alert" not in html
+

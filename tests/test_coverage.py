@@ -160,3 +160,33 @@ def test_held_out_categories_are_found(shared_data):
     print(r)
     assert r["n_held"] > 50 and r["n_in"] > 50
     assert r["recall"] >= 0.5 and r["false"] <= 0.12, r
+
+
+def test_far_list_is_exact_on_real_prompts_when_the_search_probes(shared_data, monkeypatch):
+    """Probing the nearest clusters misses the true nearest training prompt for some real target
+    prompts (the low-cosine ones the far list is about); far_targets searches those again
+    exhaustively, so the list equals the exhaustive one."""
+    import pandas as pd
+
+    import curator.coverage as cv
+    from curator.cluster import kmeans
+    from curator.embed import model_encoder
+
+    prompts = pd.concat([pd.read_csv(shared_data / "public" / "gpt35_triples.csv")["rewrite_prompt"],
+                         pd.read_csv(shared_data / "public" / "gemma_mix_with_predictions.csv")["gt_rewrite_prompt"]])
+    texts = list(dict.fromkeys(t for t in prompts.dropna().astype(str) if t.strip()))[:1600]
+    texts = [texts[i] for i in np.random.default_rng(0).permutation(len(texts))]
+    x = model_encoder()(texts)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    train, target = x[:1300], x[1300:]
+    cent, assign = kmeans(train, 25, seed=0)
+    cent = cent / np.linalg.norm(cent, axis=1, keepdims=True)
+    tcl = (target @ cent.T).argmax(axis=1)
+    exact = cv.far_targets(train, target, assign, tcl, cent, 0.5, 20, 0.05)
+    monkeypatch.setattr(cv, "EXACT_BUDGET", 0)
+    probed_s, probed_i = cv.knn(train, target, 1, assign, cent)
+    exact_s, exact_i = cv.knn(train, target, 1)
+    assert (probed_i[:, 0] != exact_i[:, 0]).sum() >= 3  # the probe alone does miss on real prompts
+    probed = cv.far_targets(train, target, assign, tcl, cent, 0.5, 20, 0.05)
+    assert [r["row"] for r in probed["rows"]] == [r["row"] for r in exact["rows"]]
+    assert len(exact["rows"]) >= 5
