@@ -74,7 +74,7 @@ def mean_distance(x: np.ndarray, assign: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="25000,100000", help="comma-separated sizes (e.g. 25000,100000,250000)")
+    ap.add_argument("--sizes", default="25000,100000,250000", help="comma-separated sizes")
     ap.add_argument("--quick", action="store_true", help="one size of 25,000")
     ap.add_argument("--sigma", type=float, default=0.02)
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "curator-bench" / "corpus"),

@@ -111,7 +111,7 @@ def run_measured(cmd: list[str], timeout: float, first_line: bool = False):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="10000,100000,250000,1000000")
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per stage and size")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per stage and size")
     ap.add_argument("--quick", action="store_true", help="sizes 2000,10000")
     ap.add_argument("--build", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
