@@ -229,18 +229,37 @@ def _listing(frame, columns: list[str], as_json: bool, title: str) -> None:
     else:  # piped: tab-separated, whole texts (whitespace collapsed), a header line
         fmt = lambda vals: "\t".join(visible(_short(v, 10**9)) for v in vals)  # noqa: E731
         sep = "\n"
+    _write_rows([frame], columns, fmt, sep)
+
+
+def _piped(frames, columns: list[str], title: str) -> None:
+    """Plain tab-separated lines from DataFrames read chunk by chunk: the first rows appear while
+    the rest are still being read (a 1M-prompt listing built as one frame first took 6.5 s)."""
+    from .console import visible
+
+    console.print(title)
+    n = _write_rows(frames, columns, lambda vals: "\t".join(visible(_short(v, 10**9)) for v in vals), "\n")
+    console.print(f"({n} rows)")
+
+
+def _write_rows(frames, columns: list[str], fmt, sep: str) -> int:
+    out = sys.stdout
     out.write(fmt(columns) + sep)
     out.flush()  # the header (and, below, the first batch) appear at once
     batch: list[str] = []
-    for i, rec in enumerate(frame[columns].itertuples(index=False)):
-        batch.append(fmt(rec))
-        if len(batch) >= (50 if i < 50 else 2000):
-            out.write(sep.join(batch) + sep)
-            out.flush()
-            batch = []
+    i = -1
+    for frame in frames:
+        for rec in frame[columns].itertuples(index=False):
+            i += 1
+            batch.append(fmt(rec))
+            if len(batch) >= (50 if i < 50 else 2000):
+                out.write(sep.join(batch) + sep)
+                out.flush()
+                batch = []
     if batch:
         out.write(sep.join(batch) + sep)
     out.flush()
+    return i + 1
 
 
 @main.command()
@@ -260,6 +279,10 @@ def prompts(ctx, origin, dataset, canonical, contains, cluster, clustering, simi
     if similar is not None:
         frame = corpus.similar(similar, limit=limit or 0)
         _listing(frame, ["cosine", "id", "role", "origin", "text"], as_json, f"prompts similar to {_short(similar, 40)!r}")
+        return
+    if cluster is None and not as_json and not sys.stdout.isatty():
+        _piped(corpus.iter_prompts(origin=origin, dataset=dataset, canonical=canonical, contains=contains,
+                                   limit=limit or None), ["id", "origin", "category", "text", "duplicate_of"], "prompts")
         return
     frame = corpus.prompts(origin=origin, dataset=dataset, canonical=canonical, contains=contains,
                            limit=limit or None, cluster=cluster, clustering=clustering)

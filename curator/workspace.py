@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
 from .context import DB_NAME, DEFAULT_DIR, Context, resolve_dir  # noqa: F401  (re-exported)
-from .queries import predictions_frame, prompts_frame, samples_frame
+from .queries import iter_prompts_frames, predictions_frame, prompts_frame, samples_frame
 from .settings import CONFIG_NAME, DEFAULT_CONFIG_TEXT  # noqa: F401  (re-exported)
 
 
@@ -37,6 +37,12 @@ class Corpus(Context):
             return prompts_in_cluster(self, cluster, clustering, limit, origin=origin, dataset=dataset,
                                       canonical=canonical, contains=contains)
         return prompts_frame(self, origin, dataset, canonical, contains, limit)
+
+    def iter_prompts(self, origin: str | None = None, dataset: str | None = None,
+                     canonical: bool | None = None, contains: str | None = None,
+                     limit: int | None = None, chunk: int = 2000) -> Iterator[pd.DataFrame]:
+        """:meth:`prompts` in DataFrames of ``chunk`` rows, for corpora too big to hold twice."""
+        return iter_prompts_frames(self, origin, dataset, canonical, contains, limit, chunk)
 
     def similar(self, text: str, limit: int = 10, model: str | None = None) -> pd.DataFrame:
         """Canonical prompts nearest to ``text`` (cosine column), the text itself first when stored."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import time
 
+import pandas as pd
+
 from curator.console import safe, visible
 from curator.items import PromptRecord, Provenance, add_prompts
 
@@ -87,3 +89,9 @@ def test_25k_prompts_list_in_under_3_seconds_first_rows_at_once(cli):
     lines = res.stdout.splitlines()
     assert res.exit_code == 0 and len(lines) == 25_001
     assert took <= 3.0, f"25k rows took {took:.1f} s"
+    with Corpus.open(cli.root) as c:  # the notebook form: the same rows, a chunk at a time
+        chunks = list(c.iter_prompts(chunk=4000))
+        whole = c.prompts()
+    assert [len(f) for f in chunks] == [4000] * 6 + [1000]
+    assert pd.concat(chunks, ignore_index=True)["id"].tolist() == whole["id"].tolist()
+    assert lines[1].split("\t")[0] == whole["id"].iloc[0]
