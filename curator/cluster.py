@@ -301,6 +301,11 @@ def assignments(corpus: "Context", clustering_id: int | None = None) -> dict[str
     run = clustering_id or latest_clustering(corpus)
     if run is None:
         return {}
+    # read once per state of the database (coverage, its report and the card all ask): shared, read-only
+    return corpus.store.cached(("assignments", run), lambda: _assignments(corpus, run))
+
+
+def _assignments(corpus: "Context", run: int) -> dict[str, int]:
     direct = {pid: c for pid, c in corpus.store.query(
         "SELECT prompt_id, cluster FROM cluster_members WHERE clustering_id = ?", (run,))}
     out = dict(direct)

@@ -140,6 +140,17 @@ def load_vectors(ctx: "Context", ids: Sequence[str], model: str | None = None, *
     a dict) or, for prompts, from the ``prompts`` table.
     """
     key, _ = resolve_model(model)
+    if ctx.store.sharing_active:  # one command's stages asking for the same matrix read it once
+        def load() -> np.ndarray:
+            x = _load_vectors(ctx, key, model, ids, texts, batch_size, progress, encoder, device)
+            x.setflags(write=False)  # shared: a stage that wants to change it must copy
+            return x
+        return ctx.store.cached(("vectors", key, tuple(ids)), load, large=True)
+    return _load_vectors(ctx, key, model, ids, texts, batch_size, progress, encoder, device)
+
+
+def _load_vectors(ctx: "Context", key: str, model: str | None, ids: Sequence[str], texts, batch_size,
+                  progress: bool, encoder: Encoder | None, device: str | None) -> np.ndarray:
     vs = vector_store(ctx)
     if not len(ids):
         info = vs.info(key)

@@ -81,7 +81,7 @@ def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: boo
         raise CuratorError("generate: no clusters to generate for (no gaps; name some with --clusters)")
     cluster_of = assignments(corpus)
     training = {r[0] for r in corpus.store.query(
-        "SELECT DISTINCT item_id FROM provenance WHERE item_kind='prompt' AND role != 'target'")}
+        "SELECT DISTINCT item_id FROM provenance WHERE +item_kind='prompt' AND role != 'target'")}
     rows = rewrite_prompts(corpus)  # canonical, and never a template with an unfilled slot
     rng = random.Random(seed)
     picked = []

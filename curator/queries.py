@@ -17,7 +17,7 @@ from .context import Context
 STATUSES = ("candidate", "train", "rejected", "target")
 
 CANONICAL_PROMPTS_SQL = "SELECT id, text FROM prompts WHERE duplicate_of IS NULL ORDER BY id"
-TARGET_PROMPT_IDS_SQL = ("SELECT DISTINCT item_id FROM provenance WHERE item_kind = 'prompt' AND role = 'target' "
+TARGET_PROMPT_IDS_SQL = ("SELECT DISTINCT item_id FROM provenance WHERE +item_kind = 'prompt' AND role = 'target' "
                          "UNION SELECT prompt_id FROM samples WHERE status = 'target' AND prompt_id IS NOT NULL")
 
 

@@ -184,21 +184,29 @@ class Corpus(Context):
         return cluster_prompts(self, k, seed, model or self.setting("embed", "model", None), name=name)
 
     def coverage(self, target: str | None = None, model: str | None = None,
-                 clustering: str | int | None = None, **options: Any):
+                 clustering: str | int | None = None, html: str | os.PathLike | None = None, **options: Any):
         """Per-cluster coverage (``.clusters`` DataFrame, ``.table(sort)``, ``.gaps``, ``.far``,
-        ``.figures``); ``options``: min_target, confidence, far_threshold."""
+        ``.figures``); ``options``: min_target, confidence, far_threshold. ``html``: also write the
+        report there (its card reuses the vectors coverage read, within this one call)."""
         from .coverage import compute_coverage
 
-        return compute_coverage(self, target, model or self.setting("embed", "model", None),
-                                clustering=clustering, **options)
+        model = model or self.setting("embed", "model", None)
+        with self.store.sharing():
+            cov = compute_coverage(self, target, model, clustering=clustering, **options)
+            if html is not None:
+                from .report import write_report
+
+                write_report(self, cov, Path(html), model)
+        return cov
 
     def report(self, out: str | os.PathLike, target: str | None = None, clustering: str | int | None = None,
                **options: Any) -> Path:
         """Write the self-contained HTML coverage report (cluster explorer) and return its path."""
         from .report import write_report
 
-        cov = self.coverage(target, clustering=clustering)
-        return write_report(self, cov, Path(out), self.setting("embed", "model", None), **options)
+        with self.store.sharing():
+            cov = self.coverage(target, clustering=clustering)
+            return write_report(self, cov, Path(out), self.setting("embed", "model", None), **options)
 
     def scrape(self, *targets: str, all_sources: bool = False, sources: str | os.PathLike | None = None,
                max_pages: int | None = None, refresh: bool = False, dry_run: bool = False,

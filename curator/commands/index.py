@@ -159,11 +159,7 @@ def coverage(ctx, target, clustering, sort, min_target, far_threshold, model, ht
     corpus = open_corpus(ctx)
     sort = sort or corpus.setting("coverage", "sort", "gap")
     cov = corpus.coverage(target, _model(corpus, model), clustering=clustering, min_target=min_target,
-                          far_threshold=far_threshold)
-    if html_out:
-        from ..report import write_report
-
-        write_report(corpus, cov, Path(html_out), _model(corpus, model))
+                          far_threshold=far_threshold, html=html_out)
     if as_json:
         print_json(cov.as_dict(sort) | ({"html": html_out} if html_out else {}))
         return

@@ -130,7 +130,7 @@ def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarr
 
 def _payload(ctx: "Context", cov: "Coverage", model: str | None, columns: Mapping[str, Mapping[int, Any]]):
     from ..cluster import centroids_of
-    from ..embed import embed_texts
+    from ..embed import load_vectors
 
     frame = cov.clusters
     cids, centroids = centroids_of(ctx, cov.clustering_id)
@@ -154,8 +154,9 @@ def _payload(ctx: "Context", cov: "Coverage", model: str | None, columns: Mappin
     points: dict[str, list] = {"x": [], "y": [], "i": []}
     layout = np.zeros((0, 2))
     if len(cids):
-        vec = embed_texts(ctx, [prompts[i][0] for i in chosen], model=model, progress=False) if chosen \
-            else np.zeros((0, centroids.shape[1]), dtype=np.float32)
+        # by prompt id (= content id of its text): no re-hashing of the sampled texts
+        vec = load_vectors(ctx, [ids[i] for i in chosen], model, texts=[prompts[i][0] for i in chosen],
+                           progress=False) if chosen else np.zeros((0, centroids.shape[1]), dtype=np.float32)
         cpos = np.array([pos[prompts[i][1]] for i in chosen], dtype=np.int64)
         if len(chosen) and vec.shape[1] == centroids.shape[1]:
             xy, layout = map_points(vec, cpos, centroids)
