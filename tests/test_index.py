@@ -110,9 +110,15 @@ def test_dedup_on_real_procedural_prompts(corpus, shared_data):
         assert g["representative"] in g["members"] and len(g["members"]) >= 2
     # the approximate (IVF) index finds (nearly) the same pairs as the exact one on real vectors
     x = embed_texts(corpus, corpus.prompts().text.tolist(), progress=False)
-    exact = {tuple(p) for p in similar_pairs(x, 0.9, exact=True)}
-    approx = {tuple(p) for p in similar_pairs(x, 0.9, exact=False)}
+    seen: dict[str, list[tuple[int, int]]] = {"exact": [], "blocked": []}
+    exact = {tuple(p) for p in similar_pairs(x, 0.9, exact=True, progress=lambda d, t: seen["exact"].append((d, t)))}
+    approx = {tuple(p) for p in similar_pairs(x, 0.9, exact=False,
+                                              progress=lambda d, t: seen["blocked"].append((d, t)))}
     assert len(exact & approx) / max(len(exact), 1) >= 0.95
+    # progress: rising counts that end at their total (query rows for exact, blocks for blocked)
+    assert seen["exact"][-1] == (9205, 9205)
+    done = [d for d, _ in seen["blocked"]]
+    assert done == sorted(done) and seen["blocked"][-1][0] == seen["blocked"][-1][1] > 1
 
 
 def test_cluster_quality_floor_on_human_labels(corpus, shared_data):

@@ -90,3 +90,23 @@ def test_a_large_ingest_reports_its_rows(cli, shared_data, monkeypatch):
     counts = [ln.split(": ", 1)[1].split("/")[0] for ln in r.stderr.splitlines()
               if ln.startswith("ingest procedural_prompts.json: ")]
     assert counts[-1] == "9,205" and {"2,000", "4,000"} <= set(counts), r.stderr
+
+
+def test_dedup_shows_its_steps(cli, tmp_path, monkeypatch):
+    """dedup's pair search, slot reading and marking each report (a 1M corpus takes minutes)."""
+    monkeypatch.delenv("CURATOR_PROGRESS", raising=False)
+    monkeypatch.setenv("CURATOR_PROGRESS_INTERVAL", "0")
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(["Rewrite this in a formal tone.", "Rewrite this in a formal tone, please.",
+                             "Rewrite this as a pirate.", "Translate this into French.", "Translate this into Spanish."]))
+    cli("ingest", f)
+    r = cli("dedup", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["duplicates"] == 1  # stdout stays machine-readable
+    last = {}
+    for ln in r.stderr.splitlines():
+        if ln.startswith("dedup: "):
+            last[ln.split(":")[1].strip()] = ln
+    assert set(last) == {"similar pairs among 5 prompts", "slot values", "marking 1 duplicates"}, r.stderr
+    assert all(ln.endswith("done") for ln in last.values()), r.stderr
+    assert last["similar pairs among 5 prompts"].split(": ")[2].startswith("5/5"), r.stderr
