@@ -183,6 +183,7 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
     """Per-cluster counts, intervals and gaps against the target set, the far list, overall figures."""
     from .cluster import assignments, centroids_of, clustering_names, resolve_clustering
     from .embed import load_vectors
+    from .queries import prompt_texts
 
     s = corpus.settings.override("coverage", min_target=min_target, confidence=confidence,
                                  far_threshold=far_threshold)
@@ -203,9 +204,7 @@ def compute_coverage(corpus: "Context", target: str | None = None, model: str | 
         "SELECT cluster, label FROM cluster_labels WHERE clustering_id = ?", (run,))}
     cids, centroids = centroids_of(corpus, run)
     training, targets = _prompt_roles(corpus, target)
-    prompt_rows = corpus.store.query("SELECT id, text, duplicate_of FROM prompts")
-    texts = {r[0]: r[1] for r in prompt_rows}
-    canonical = {r[0] for r in prompt_rows if r[2] is None}
+    texts, canonical = prompt_texts(corpus)
 
     # vectors: canonical training prompts (the far search) and target prompts
     train_ids = sorted(p for p in training if p in canonical)

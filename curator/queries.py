@@ -26,6 +26,19 @@ def canonical_prompts(ctx: Context, columns: str = "id, text") -> list:
     return ctx.store.query(f"SELECT {columns} FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
 
 
+def prompt_texts(ctx: Context) -> tuple[dict[str, str], frozenset[str]]:
+    """(id → text of every prompt, ids of the canonical ones), read once per state of the
+    database: coverage and its report both want all of them (250k rows, 0.5 s a read, 0.8 s
+    through ``sqlite3.Row``). Shared between callers: read-only."""
+    def read() -> tuple[dict[str, str], frozenset[str]]:
+        cur = ctx.store.conn.cursor()
+        cur.row_factory = None
+        rows = cur.execute("SELECT id, text, duplicate_of FROM prompts").fetchall()
+        return {r[0]: r[1] for r in rows}, frozenset(r[0] for r in rows if r[2] is None)
+
+    return ctx.store.cached(("prompt_texts",), read)
+
+
 def rewrite_prompts(ctx: Context, columns: str = "id, text") -> list:
     """Canonical prompts that may be given to a model as a rewrite prompt: not templates (a prompt
     with an unfilled slot such as {topic} or [recipient] is expanded by `curator expand`, never

@@ -63,3 +63,81 @@ def test_init_is_idempotent_and_keeps_config(tmp_path):
 def test_store_file_opens_with_plain_sqlite(corpus):
     conn = sqlite3.connect(corpus.root / "curator.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _count_prompts(store, calls):
+    calls.append(1)
+    return store.scalar("SELECT COUNT(*) FROM prompts")
+
+
+def test_cached_reads_are_reused_until_the_database_changes(tmp_path):
+    """Store.cached: reused while nothing changed; a write here or a commit from another
+    connection makes the next call read again; nothing is cached inside a transaction."""
+    from curator.items import PromptRecord, Provenance, add_prompts
+
+    store = Store(tmp_path / "curator.db")
+    calls: list[int] = []
+    read = lambda: store.cached("n", lambda: _count_prompts(store, calls))  # noqa: E731
+    assert read() == 0 and read() == 0 and len(calls) == 1
+    with store.transaction() as conn:  # this connection writes
+        add_prompts(conn, [PromptRecord("Rewrite this as a haiku.", "seed", Provenance("t", "prompts"))])
+        assert read() == 1 and read() == 1 and len(calls) == 3  # inside a transaction: never cached
+    assert read() == 1 and read() == 1 and len(calls) == 4
+    other = Store(tmp_path / "curator.db")  # another connection (another process, a notebook) commits
+    with other.transaction() as conn:
+        add_prompts(conn, [PromptRecord("Rewrite this as a limerick.", "seed", Provenance("t", "prompts"))])
+    assert read() == 2 and len(calls) == 5
+    with pytest.raises(RuntimeError):  # a rolled-back write: what it read inside is not kept
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM prompts")
+            assert read() == 0
+            raise RuntimeError("roll back")
+    assert read() == 2
+
+
+def test_large_cached_values_live_only_inside_sharing(tmp_path):
+    store = Store(tmp_path / "curator.db")
+    calls: list[int] = []
+    read = lambda: store.cached("big", lambda: _count_prompts(store, calls), large=True)  # noqa: E731
+    read(), read()
+    assert len(calls) == 2 and not store.sharing_active  # outside sharing(): never kept
+    with store.sharing():
+        with store.sharing():  # nested scopes share
+            read()
+        read()
+        assert len(calls) == 3 and store.sharing_active
+    read()
+    assert len(calls) == 4  # dropped when the outer scope ended
+
+
+def test_cached_keeps_only_the_most_recent_values(tmp_path):
+    from curator.store import CACHE_ENTRIES
+
+    store = Store(tmp_path / "curator.db")
+    calls: list[int] = []
+    for key in range(CACHE_ENTRIES + 1):
+        store.cached(key, lambda: _count_prompts(store, calls))
+    store.cached(CACHE_ENTRIES, lambda: _count_prompts(store, calls))  # the newest: kept
+    assert len(calls) == CACHE_ENTRIES + 1
+    store.cached(0, lambda: _count_prompts(store, calls))  # the oldest: gone
+    assert len(calls) == CACHE_ENTRIES + 2
+
+
+def test_coverage_in_a_notebook_sees_prompts_added_after_it(corpus):
+    """A long-lived Corpus: coverage, then new prompts, then coverage again counts them (the
+    shared reads behind coverage are never stale)."""
+    import pandas as pd
+
+    corpus.ingest(pd.DataFrame({"rewrite_prompt": [f"Rewrite this in the style of a {w} poem." for w in
+                                                   ("sad", "happy", "long", "short", "funny", "dark")]}))
+    corpus.ingest(pd.DataFrame({"rewrite_prompt": ["Rewrite this as a sea shanty.", "Rewrite this as a rap."]}),
+                  role="target", dataset="t")
+    corpus.embed()
+    corpus.cluster(k=2)
+    first = corpus.coverage("t")
+    corpus.ingest(pd.DataFrame({"rewrite_prompt": ["Rewrite this as a sea shanty for sailors.",
+                                                   "Turn this into a rap battle verse."]}))
+    corpus.embed()
+    again = corpus.coverage("t")
+    assert int(first.clusters["prompts"].sum()) + 2 == int(again.clusters["prompts"].sum())
+    assert len(again.training_ids) == len(first.training_ids) + 2

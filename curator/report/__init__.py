@@ -77,9 +77,10 @@ def _jsonable(v):
 
 
 def _blob(value) -> str:
-    """gzip + base64 of compact JSON: only [A-Za-z0-9+/=] reaches the page."""
+    """gzip + base64 of compact JSON: only [A-Za-z0-9+/=] reaches the page. Level 3: on the
+    22 MB of a 250k-prompt report 0.38 s instead of 1.05 s at level 6, for 7.3 MB instead of 6.3."""
     raw = json.dumps(value, ensure_ascii=False, default=_jsonable, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(raw, compresslevel=3, mtime=0)).decode("ascii")
 
 
 def centroid_layout(centroids: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -131,11 +132,12 @@ def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarr
 def _payload(ctx: "Context", cov: "Coverage", model: str | None, columns: Mapping[str, Mapping[int, Any]]):
     from ..cluster import centroids_of
     from ..embed import load_vectors
+    from ..queries import prompt_texts
 
     frame = cov.clusters
     cids, centroids = centroids_of(ctx, cov.clustering_id)
     pos = {c: i for i, c in enumerate(cids)}
-    texts = {r[0]: r[1] for r in ctx.store.query("SELECT id, text FROM prompts")}
+    texts, _ = prompt_texts(ctx)  # coverage read them in this command: shared
     far_ids = {f["id"] for f in cov.far}
     # every training/target prompt: [text, cluster, kind (0 training, 1 target, 2 both), far]
     ids = sorted(p for p in cov.members if p in texts)
