@@ -31,9 +31,7 @@ def prompt_texts(ctx: Context) -> tuple[dict[str, str], frozenset[str]]:
     database: coverage and its report both want all of them (250k rows, 0.5 s a read, 0.8 s
     through ``sqlite3.Row``). Shared between callers: read-only."""
     def read() -> tuple[dict[str, str], frozenset[str]]:
-        cur = ctx.store.conn.cursor()
-        cur.row_factory = None
-        rows = cur.execute("SELECT id, text, duplicate_of FROM prompts").fetchall()
+        rows = ctx.store.rows("SELECT id, text, duplicate_of FROM prompts")
         return {r[0]: r[1] for r in rows}, frozenset(r[0] for r in rows if r[2] is None)
 
     return ctx.store.cached(("prompt_texts",), read)

@@ -86,14 +86,7 @@ def _texts(ctx: "Context", ids_sql: str, params: tuple, canonical: bool = False)
     else:
         sql = f"SELECT p.id, p.text FROM prompts p WHERE p.id IN ({ids_sql})"
     # read once per state of the database (card, mean prompt and report may each ask): shared, read-only
-    return ctx.store.cached(("prompt_texts", sql, params), lambda: _sorted_by_id(ctx, sql, params))
-
-
-def _sorted_by_id(ctx: "Context", sql: str, params: tuple) -> dict[str, str]:
-    cur = ctx.store.conn.cursor()
-    cur.row_factory = None  # plain tuples: sqlite3.Row objects cost a second per 250k rows here
-    found = dict(cur.execute(sql, params).fetchall())
-    return {k: found[k] for k in sorted(found)}
+    return ctx.store.cached(("side_texts", sql, params), lambda: dict(sorted(ctx.store.rows(sql, params))))
 
 
 def clusters_of(ctx: "Context", texts: dict[str, str]) -> tuple[dict[str, int], dict[int, str]]:

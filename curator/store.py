@@ -128,6 +128,13 @@ class Store:
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
 
+    def rows(self, sql: str, params: Any = ()) -> list[tuple]:
+        """Like :meth:`query`, as plain tuples: for bulk reads, where building a ``sqlite3.Row``
+        per row costs more than the read (about a second per 250k rows here)."""
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        return cur.execute(sql, params).fetchall()
+
     def scalar(self, sql: str, params: Any = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]

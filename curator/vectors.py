@@ -79,8 +79,8 @@ class VectorStore:
         if total == 0:
             return out
         if len(ids) * 4 >= total:  # most of the map is wanted: one scan beats many IN queries
-            mapping = self.store.cached(("embedding_rows", key), lambda: dict(conn.execute(
-                "SELECT text_id, row FROM embedding_rows WHERE model = ?", (key,)).fetchall()))
+            mapping = self.store.cached(("embedding_rows", key), lambda: dict(self.store.rows(
+                "SELECT text_id, row FROM embedding_rows WHERE model = ?", (key,))))
             get = mapping.get
             out[:] = [get(i, -1) for i in ids]
             return out
