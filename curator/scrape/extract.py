@@ -22,15 +22,15 @@ reading as a statement about something ("Saves time", "Makes the text clearer").
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4 import Tag
 
 from ..placeholders import normalise_placeholders
 from .judge import MAX_WORDS, MIN_WORDS, looks_instructional, names_a_text, rejection  # noqa: F401 (re-exported)
+from .page import drop_boilerplate, escape_bare_placeholders, title
+from .page import soup as parse_page
 
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -108,7 +108,7 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
         return out
     html = escape_bare_placeholders(html)
     if prompt_selector:
-        soup = _soup(html)
+        soup = parse_page(html)
         candidates = [(_node_text(el), _heading_before(el), "selected", el, False)
                       for el in soup.select(prompt_selector)]
         out.method = "selector"
@@ -118,7 +118,7 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
     # a page that never mentions prompts or an AI tool is not a prompt listicle: there a bare
     # imperative ("Write every day") is advice, and only a prompt that names its text counts
     about_ai = bool(prompt_selector) or bool(_ABOUT_AI.search(
-        " ".join(filter(None, [_title(html), root.get_text(" ") if not prompt_selector and root is not None else ""]))))
+        " ".join(filter(None, [title(html), root.get_text(" ") if not prompt_selector and root is not None else ""]))))
     seen: set[str] = set()
     for raw, heading, kind, el, plain in candidates:
         if kind == _META:
@@ -146,67 +146,15 @@ def extract_prompts(html: str, *, content_selector: str | None = None, prompt_se
 
 _ABOUT_AI = re.compile(r"prompt|chat\s?gpt|\bgpt|\bai\b|\bclaude\b|\bgemini\b|copilot|\bllms?\b|language model|"
                        r"chatbot|bard\b|midjourney|perplexity", re.IGNORECASE)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-
-
-def _title(html: str) -> str:
-    m = _TITLE.search(html[:20000])
-    return m.group(1) if m else ""
-
-
 # -- main content ----------------------------------------------------------------------------
-_BOILER_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg",
-                "button", "select", "template")
-_BOILER_CLASS = re.compile(r"(?:^|[\s_-])(?:nav|menu|sidebar|widget|footer|header|comment|share|social|related|"
-                           r"author|bio|newsletter|subscribe|cookie|breadcrumb|ad|ads|advert|promo|popup|"
-                           r"toc|table-of-contents)(?:$|[\s_-])", re.IGNORECASE)
-
-
-_BARE_TAG = re.compile(r"<([A-Za-z][A-Za-z_ ]{0,40}?)>")
-_KNOWN_TAGS = frozenset("""
-a abbr address area article aside audio b base bdi bdo blockquote body br button canvas caption cite code col
-colgroup data datalist dd del details dfn dialog div dl dt em embed fieldset figcaption figure footer form h1 h2
-h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend li link main map mark menu meta
-meter nav noscript object ol optgroup option output p param picture pre progress q rp rt ruby s samp script
-search section select slot small source span strong style sub summary sup table tbody td template textarea tfoot
-th thead time title tr track u ul var video wbr center font big tt strike nobr noindex
-""".split())
-
-
-def escape_bare_placeholders(html: str) -> str:
-    """``<topic>`` written unescaped in a page is a placeholder, not an element: escape it.
-
-    A parser would otherwise swallow it as an unknown empty element and the prompt would lose
-    its slot. Only a bare ``<name>`` that is no HTML element and is never closed is touched.
-    """
-    def repl(m: re.Match[str]) -> str:
-        name = m.group(1).strip()
-        tag = name.lower()
-        if tag in _KNOWN_TAGS or f"</{tag}>" in lowered:
-            return m.group(0)
-        return f"&lt;{name}&gt;"
-
-    if "<" not in html:
-        return html
-    lowered = html.lower()
-    return _BARE_TAG.sub(repl, html)
-
-
-def _soup(html: str) -> BeautifulSoup:
-    try:
-        return BeautifulSoup(html, "lxml")
-    except Exception:  # pragma: no cover - lxml handles almost anything; html.parser is the fallback
-        return BeautifulSoup(html, "html.parser")
-
-
 def _content_root(html: str, content_selector: str | None) -> tuple[Tag | None, str]:
     if content_selector:
-        soup = _soup(html)
+        soup = parse_page(html)
         found = soup.select(content_selector)
         if found:
-            wrapper = _soup("<div></div>").div
+            wrapper = parse_page("<div></div>").div
             for el in found:
-                _drop_boilerplate(el)
+                drop_boilerplate(el)
                 wrapper.append(el)
             return wrapper, "selector"
     import trafilatura
@@ -218,24 +166,13 @@ def _content_root(html: str, content_selector: str | None) -> tuple[Tag | None, 
     except Exception:  # trafilatura gives up on some malformed pages: fall back to our own cleaning
         main = None
     if main:
-        root = _soup(main).body
+        root = parse_page(main).body
         if root is not None and any(True for _ in _candidates(root)):
             return root, "trafilatura"
-    soup = _soup(html)
+    soup = parse_page(html)
     body = soup.body or soup
-    _drop_boilerplate(body)
+    drop_boilerplate(body)
     return body, "body"
-
-
-def _drop_boilerplate(root: Tag) -> None:
-    for el in root.find_all(_BOILER_TAGS):
-        el.decompose()
-    for el in root.find_all(True):
-        if el.decomposed or el.attrs is None:
-            continue
-        ident = " ".join(el.get("class", []) or []) + " " + str(el.get("id", "") or "")
-        if ident.strip() and _BOILER_CLASS.search(ident) and el.name not in ("body", "html", "main", "article"):
-            el.decompose()
 
 
 # -- candidates ------------------------------------------------------------------------------

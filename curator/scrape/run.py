@@ -22,7 +22,8 @@ from bs4 import Tag
 
 from ..context import Context
 from ..errors import CuratorError
-from .extract import _soup, extract_prompts
+from .extract import extract_prompts
+from .page import soup as parse_page
 from .site import PageReport, ScrapeSummary, scrape, settings_for
 from .sources import _NAME, Source, load_source, load_sources
 
@@ -159,7 +160,7 @@ def _common_content(pages: list[PageReport]) -> str | None:
 def detect_content_selector(html: str, prompts: list[str]) -> str | None:
     """The deepest element with an id or a class that contains every prompt's opening words, as a
     selector matching exactly one element; None unless extraction under it finds the same prompts."""
-    soup = _soup(html)
+    soup = parse_page(html)
     keys = [_norm(p)[:40] for p in prompts]
     best: tuple[int, str] | None = None
     for el in soup.find_all(["article", "main", "div", "section"]):
