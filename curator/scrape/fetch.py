@@ -27,35 +27,10 @@ from protego import Protego
 
 from ..net import RetryPolicy, describe_network_error, parse_retry_after  # noqa: F401 (re-exported)
 from .cache import CacheEntry, HttpCache
+from .hosts import Host, HostBusy
 from .safety import CappedDecoder, host_of, is_internal, redirect_allowed, resolve
 from .types import (DEFAULT_USER_AGENT, HTML_TYPES, LIST_TYPES, REDIRECT_STATUSES,  # noqa: F401 (re-exported)
                     FetchResult, FetchSettings, _from_cache, _origin, _type_ok, decode_body, normalise_url)
-
-
-class _Host:
-    """One host's slot: a semaphore for concurrency and a clock for the delay between starts."""
-
-    def __init__(self, settings: FetchSettings):
-        self.sem = asyncio.Semaphore(settings.per_host_concurrency)
-        self.lock = asyncio.Lock()
-        self.min_delay = settings.delay
-        self.delay = settings.delay
-        self.next_start = 0.0
-        self.robots: Protego | None = None
-        self.robots_error: str | None = None
-        self.robots_lock = asyncio.Lock()
-        self.robots_loaded = False
-        self.robots_network = False  # robots.txt failed for a network reason: not a "disallow"
-        self.strikes = 0             # 429s in a row without Retry-After: the host backoff exponent
-        self.addresses: list[str] | None = None
-
-    def hold_until(self, when: float) -> None:
-        """No request to this host starts before ``when`` (loop time), whoever asks."""
-        self.next_start = max(self.next_start, when)
-
-
-class _HostBusy(Exception):
-    """The host asked for a longer pause than ``max_retry_after``: report, do not wait."""
 
 
 class _Raw:
@@ -84,7 +59,7 @@ class Fetcher:
             follow_redirects=False, transport=transport, trust_env=False,
         )
         self._global = asyncio.Semaphore(s.concurrency)
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, Host] = {}
         self.requests = 0  # network requests sent, robots.txt included
 
     async def __aenter__(self) -> "Fetcher":
@@ -96,10 +71,10 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def host(self, url: str) -> _Host:
+    def host(self, url: str) -> Host:
         key = _origin(url)
         if key not in self._hosts:
-            self._hosts[key] = _Host(self.settings)
+            self._hosts[key] = Host(self.settings)
         return self._hosts[key]
 
     # -- public -----------------------------------------------------------------------------
@@ -261,7 +236,7 @@ class Fetcher:
             network = False
             try:
                 raw = await self._once(host, url, headers, accept)
-            except _HostBusy as exc:
+            except HostBusy as exc:
                 result.error = str(exc)
                 return None
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
@@ -293,7 +268,7 @@ class Fetcher:
                         else f"{last} after {result.attempts} attempts")
         return None
 
-    async def _once(self, host: _Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
+    async def _once(self, host: Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
         s = self.settings
         loop = asyncio.get_running_loop()
         async with host.sem:
@@ -301,22 +276,22 @@ class Fetcher:
                 # a loop, not one sleep: a 429 seen by a request in flight may push the time back
                 while (wait := host.next_start - loop.time()) > 0:
                     if wait > s.max_retry_after:
-                        raise _HostBusy(f"host asked to pause {wait:.0f}s (> max_retry_after "
+                        raise HostBusy(f"host asked to pause {wait:.0f}s (> max_retry_after "
                                         f"{s.max_retry_after:.0f}s); not fetching {url}")
                     await asyncio.sleep(wait)
                 host.next_start = loop.time() + host.delay
             # the time limit covers the request and its body, not the polite wait for the slot
             return await asyncio.wait_for(self._request(host, url, headers, accept), s.total_timeout)
 
-    async def _request(self, host: _Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
+    async def _request(self, host: Host, url: str, headers: dict, accept: tuple[str, ...]) -> _Raw:
         loop = asyncio.get_running_loop()
         async with self._global:
             self.requests += 1
             started = loop.time()
             async with self._client.stream("GET", url, headers=headers) as resp:
                 latency = loop.time() - started
-                self._throttle(host, latency, resp.status_code)
-                self._host_pause(host, resp.status_code, resp.headers, loop.time())
+                host.throttle(self.settings, latency, resp.status_code)
+                host.pause(self.policy, resp.status_code, resp.headers, loop.time())
                 if resp.status_code != 200:
                     return _Raw(resp.status_code, resp.headers, latency=latency)
                 ctype = resp.headers.get("content-type", "")
@@ -327,21 +302,6 @@ class Fetcher:
                 if accept and not ctype and body[:5] == b"%PDF-":
                     return _Raw(200, resp.headers, latency=latency, skipped="a PDF (no content-type) not accepted")
                 return _Raw(200, resp.headers, body, truncated, latency)
-
-    def _host_pause(self, host: _Host, status: int, headers: httpx.Headers, now: float) -> None:
-        """429/503 pause the *whole host*, set before the slot is released so nothing slips in:
-        for the Retry-After when given, else (429 again and again) an exponential host backoff."""
-        if status == 200:
-            host.strikes = 0
-            return
-        if status not in (429, 503):
-            return
-        retry_after = parse_retry_after(headers.get("retry-after"))
-        if retry_after is not None:
-            host.hold_until(now + retry_after)
-        elif status == 429:
-            host.hold_until(now + self.policy.backoff(host.strikes))
-            host.strikes += 1
 
     async def _read_capped(self, resp: httpx.Response) -> tuple[bytes, bool]:
         """The body, at most ``max_bytes`` *decoded* bytes (a gzip bomb stops at the cap)."""
@@ -363,19 +323,7 @@ class Fetcher:
                 break
         return b"".join(chunks), decoder.truncated
 
-    def _throttle(self, host: _Host, latency: float, status: int) -> None:
-        """Scrapy's AutoThrottle rule, applied per host."""
-        s = self.settings
-        if not s.autothrottle:
-            return
-        target = latency / max(s.target_concurrency, 1e-6)
-        new = max(target, (host.delay + target) / 2.0)
-        new = min(max(host.min_delay, new), s.max_delay)
-        if status != 200 and new <= host.delay:
-            return  # errors are fast: they must not speed the crawl up
-        host.delay = new
-
-    async def _load_robots(self, host: _Host, url: str) -> None:
+    async def _load_robots(self, host: Host, url: str) -> None:
         """RFC 9309: 4xx → no rules; 5xx or unreachable → assume everything is disallowed."""
         host.robots_loaded = True
         robots_url = _origin(url) + "/robots.txt"
