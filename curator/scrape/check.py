@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from .extract import extract_prompts
 from .fetch import HTML_TYPES, LIST_TYPES, FetchSettings, Fetcher
-from .site import discover_links, list_prompts, parse_list
+from .page import discover_links
+from .site import list_prompts, parse_list
 from .sources import Source
 
 

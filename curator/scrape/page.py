@@ -1,5 +1,6 @@
-"""An HTML page before extraction: parsed, its title, its boilerplate dropped, and bare
-``<placeholder>`` words kept as text rather than swallowed as unknown elements.
+"""An HTML page before extraction: parsed, its title, its boilerplate dropped, bare
+``<placeholder>`` words kept as text rather than swallowed as unknown elements, and the links a
+source's ``follow``/``paginate`` selectors name.
 
 Split from :mod:`curator.scrape.extract`, which finds the prompts in what this leaves."""
 
@@ -7,8 +8,11 @@ from __future__ import annotations
 
 import re
 import warnings
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+
+from .types import normalise_url
 
 warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
@@ -73,3 +77,29 @@ def drop_boilerplate(root: Tag) -> None:
         ident = " ".join(el.get("class", []) or []) + " " + str(el.get("id", "") or "")
         if ident.strip() and _BOILER_CLASS.search(ident) and el.name not in ("body", "html", "main", "article"):
             el.decompose()
+
+
+def discover_links(html: str, base: str, follow: str | None, paginate: str | None) -> tuple[list[str], list[str]]:
+    """Absolute http(s) links matched by the ``follow`` and ``paginate`` CSS selectors, in page order."""
+    if not follow and not paginate:
+        return [], []
+    page = soup(html)
+    out: list[list[str]] = []
+    for selector in (follow, paginate):
+        urls: list[str] = []
+        if selector:
+            for el in page.select(selector):
+                href = el.get("href")
+                if not href and el.name not in ("a", "link"):
+                    inner = el.find("a", href=True)
+                    href = inner.get("href") if inner else None
+                if not href or href.startswith(("javascript:", "mailto:", "#")):
+                    continue
+                try:
+                    url = normalise_url(urljoin(base, href))
+                except ValueError:
+                    continue
+                if url not in urls:
+                    urls.append(url)
+        out.append(urls)
+    return out[0], out[1]

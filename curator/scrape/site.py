@@ -21,8 +21,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from bs4 import BeautifulSoup
-
 from ..context import Context
 from ..errors import CuratorError
 from ..items import PromptRecord, Provenance, add_prompts
@@ -39,6 +37,7 @@ from .fetch import (
     FetchSettings,
     normalise_url,
 )
+from .page import discover_links  # noqa: F401 (re-exported)
 from .safety import host_of
 from .sources import Source
 
@@ -231,34 +230,6 @@ async def crawl(fetcher: Fetcher, src: Source, record, *, corpus=None, max_pages
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-
-
-def discover_links(html: str, base: str, follow: str | None, paginate: str | None) -> tuple[list[str], list[str]]:
-    """Absolute http(s) links matched by the ``follow`` and ``paginate`` CSS selectors, in page order."""
-    if not follow and not paginate:
-        return [], []
-    soup = BeautifulSoup(html, "lxml")
-    out: list[list[str]] = []
-    for selector in (follow, paginate):
-        urls: list[str] = []
-        if selector:
-            for el in soup.select(selector):
-                href = el.get("href")
-                if not href and el.name not in ("a", "link"):
-                    inner = el.find("a", href=True)
-                    href = inner.get("href") if inner else None
-                if not href or href.startswith(("javascript:", "mailto:", "#")):
-                    continue
-                try:
-                    from urllib.parse import urljoin
-
-                    url = normalise_url(urljoin(base, href))
-                except ValueError:
-                    continue
-                if url not in urls:
-                    urls.append(url)
-        out.append(urls)
-    return out[0], out[1]
 
 
 # -- lists and files -----------------------------------------------------------------------
