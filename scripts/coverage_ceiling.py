@@ -6,7 +6,11 @@ prompts. For each score: ROC AUC of held-out vs in-distribution target prompts, 
 held-out prompts above the threshold that puts exactly 10 % of in-distribution ones over it,
 chosen after seeing the labels (an oracle: an upper bound for any rule built on that score).
 
-Usage: python scripts/coverage_ceiling.py [PATH_TO_rewrite_labels_16.csv] [--seeds 8]
+Usage: python scripts/coverage_ceiling.py [PATH_TO_rewrite_labels_16.csv] [--seeds 8] [--similarity S]
+
+``--similarity`` picks the similarity the neighbour scores use: ``minilm`` (default, the
+packaged embedding), ``tfidf`` (word 1-2-gram TF-IDF cosine, a lexical signal),
+``char`` (character 3-5-gram TF-IDF) or ``minilm+char`` (the mean of the two cosines).
 Prints `name: value unit` lines.
 """
 
@@ -59,10 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("path", nargs="?", default=str(DEFAULT))
     ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--similarity", choices=("minilm", "tfidf", "char", "minilm+char"), default="minilm")
     args = ap.parse_args(argv)
     frame = labelled_prompts(Path(args.path))
-    x = model_encoder()(frame["target"].tolist())
+    texts = frame["target"].tolist()
+    x = model_encoder()(texts)
     x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    if args.similarity != "minilm":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if args.similarity == "tfidf":
+            vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
+        else:
+            vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        t = vec.fit_transform(texts).toarray()
+        x = t if args.similarity != "minilm+char" else np.hstack([x, t]) / np.sqrt(2)
     s = x @ x.T
     np.fill_diagonal(s, -9)
     labels = frame["RewriteLabel"].to_numpy()
