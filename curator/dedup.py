@@ -25,14 +25,16 @@ measured precision/recall on labelled real data are in docs/performance.md.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .dedup_index import EXACT_LIMIT, Progress, similar_pairs  # noqa: F401  (re-exported)
 from .queries import canonical_prompts
-from .slots import Lexicon, load_lexicon, slot_difference, slot_signature
+from .slots import PARALLEL_FROM, Lexicon, SlotReader, load_lexicon, slot_difference, slot_signature, slot_signatures
 from .store import dumps, utcnow
 
 if TYPE_CHECKING:
@@ -43,16 +45,18 @@ ORIGIN_PRIORITY = ("public", "seed", "scraped", "template", "combined", "generat
 
 
 def slot_codes(texts: Sequence[str], lexicon: Lexicon, rows: np.ndarray | None = None,
-               progress: Progress | None = None) -> np.ndarray:
+               progress: Progress | None = None, reader: SlotReader | None = None) -> np.ndarray:
     """One integer per text (-1 for rows not asked for): equal codes = equal slot signatures.
-    ``progress(done, total)`` every 10,000 texts (pure Python: 6 s for 250k prompts)."""
+    ``progress(done, total)`` as the reading goes (pure Python: about 5 s for 250k prompts on
+    one core, so past 40k texts part goes to a helper process, see ``SlotReader``). ``reader``:
+    one already started on all of ``texts`` (``rows`` is then ignored)."""
+    todo = list(range(len(texts))) if rows is None or reader is not None else rows.tolist()
+    sigs = reader.result(progress) if reader is not None else \
+        slot_signatures([texts[i] for i in todo], lexicon, progress)
     sig_id: dict[tuple, int] = {}
     code = np.full(len(texts), -1, dtype=np.int64)
-    todo = range(len(texts)) if rows is None else rows.tolist()
-    for done, i in enumerate(todo, 1):
-        code[i] = sig_id.setdefault(slot_signature(texts[i], lexicon), len(sig_id))
-        if progress is not None and (done % 10_000 == 0 or done == len(todo)):
-            progress(done, len(todo))
+    for i, sig in zip(todo, sigs):
+        code[i] = sig_id.setdefault(sig, len(sig_id))
     return code
 
 
@@ -116,76 +120,115 @@ def representative_key(origin: str, text: str, pid: str) -> tuple:
     return (rank, len(text), pid)
 
 
+def representative_order(origins: Sequence[str], texts: Sequence[str], ids: Sequence[str]) -> np.ndarray:
+    """Row indices sorted by ``representative_key``, with one numpy lexsort (a Python sort of
+    250k key tuples took 0.9 s, this 0.2 s)."""
+    ranks = {o: i for i, o in enumerate(ORIGIN_PRIORITY)}
+    rank = np.fromiter((ranks.get(o, len(ORIGIN_PRIORITY)) for o in origins), dtype=np.int64, count=len(origins))
+    length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    by_id = np.argsort(np.asarray(ids, dtype=str), kind="stable")  # code-point order, as Python compares
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[by_id] = np.arange(len(ids))
+    return np.lexsort((id_rank, length, rank))
+
+
 @dataclass
 class DedupPlan:
+    """What a dedup run would do. Held as arrays (a row per considered prompt) and turned into
+    group dicts only when asked: building 64k dicts of texts and cosines took 2 s at 250k prompts,
+    and marking needs none of them."""
+
     model: str
     threshold: float
     considered: int
-    # {"representative": id, "members": [ids], "texts": {id: text}, "origins": {...}, "cosine": {id: cos}}
-    groups: list[dict] = field(default_factory=list)
     pairs: int = 0            # pairs at or above the threshold
     slot_blocked: int = 0     # of those, pairs kept apart because their slot values differ
+    ids: list[str] = field(default_factory=list, repr=False)
+    texts: list[str] = field(default_factory=list, repr=False)
+    origins: list[str] = field(default_factory=list, repr=False)
+    rep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)  # -1 alone
+    cosine: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # to the representative
 
     @property
     def duplicates(self) -> int:
-        return sum(len(g["members"]) - 1 for g in self.groups)
+        return int(((self.rep >= 0) & (self.rep != np.arange(len(self.rep)))).sum())
+
+    @property
+    def group_count(self) -> int:
+        return int((self.rep == np.arange(len(self.rep))).sum())
+
+    def changes(self) -> list[tuple[str, str]]:
+        """(member id, representative id) of every prompt the plan marks."""
+        idx = np.nonzero((self.rep >= 0) & (self.rep != np.arange(len(self.rep))))[0]
+        return [(self.ids[i], self.ids[r]) for i, r in zip(idx.tolist(), self.rep[idx].tolist())]
+
+    def _order(self) -> list[int]:
+        """Representatives, largest group first, then by id."""
+        reps = np.nonzero(self.rep == np.arange(len(self.rep)))[0]
+        sizes = np.bincount(self.rep[self.rep >= 0], minlength=len(self.rep))
+        return sorted(reps.tolist(), key=lambda r: (-int(sizes[r]), self.ids[r]))
+
+    def _group(self, r: int, members: np.ndarray) -> dict:
+        """{"representative": id, "members": [ids], "texts": {id: text}, "origins": {...}, "cosine": {id: cos}}."""
+        idx = sorted(members.tolist(), key=lambda i: (i != r, -self.cosine[i]))
+        ids = [self.ids[i] for i in idx]
+        return {"representative": self.ids[r], "members": ids,
+                "texts": {p: self.texts[i] for p, i in zip(ids, idx)},
+                "origins": {p: self.origins[i] for p, i in zip(ids, idx)},
+                "cosine": {p: float(self.cosine[i]) for p, i in zip(ids, idx)}}
+
+    def head(self, n: int) -> list[dict]:
+        """The first ``n`` groups of :attr:`groups`, built alone (what ``dedup --show`` prints)."""
+        return [self._group(r, np.nonzero(self.rep == r)[0]) for r in self._order()[:max(n, 0)]]
+
+    @cached_property
+    def groups(self) -> list[dict]:
+        """Every group, largest first, its representative first and the others by falling cosine."""
+        grouped = np.nonzero(self.rep >= 0)[0]
+        by_rep = grouped[np.argsort(self.rep[grouped], kind="stable")]
+        bounds = np.searchsorted(self.rep[by_rep], self.rep[by_rep], side="left")
+        starts = {int(self.rep[by_rep[b]]): b for b in np.unique(bounds).tolist()}
+        sizes = np.bincount(self.rep[grouped], minlength=len(self.rep))
+        return [self._group(r, by_rep[starts[r]:starts[r] + sizes[r]]) for r in self._order()]
 
     def as_dict(self) -> dict:
         return {"model": self.model, "threshold": self.threshold, "considered": self.considered,
-                "groups": len(self.groups), "duplicates": self.duplicates, "pairs": self.pairs,
+                "groups": self.group_count, "duplicates": self.duplicates, "pairs": self.pairs,
                 "slot_blocked": self.slot_blocked}
 
 
-def group_vectors(vectors: np.ndarray, texts: Sequence[str], keys: Sequence[tuple], threshold: float,
+def group_vectors(vectors: np.ndarray, texts: Sequence[str], keys: Sequence[tuple] | np.ndarray, threshold: float,
                   lexicon: Lexicon | None, exact: bool | None = None, pairs_progress: Progress | None = None,
-                  slots_progress: Progress | None = None) -> tuple[np.ndarray, int, int]:
+                  slots_progress: Progress | None = None, reader: SlotReader | None = None
+                  ) -> tuple[np.ndarray, int, int]:
     """Representative index per row (-1 = alone), pairs found, pairs blocked by slots.
 
-    ``keys`` order the rows as representatives (smallest first); ``lexicon=None`` turns the slot
+    ``keys`` order the rows as representatives (smallest first), or are that order already (an
+    array of row indices, ``representative_order``); ``lexicon=None`` turns the slot
     rule off (for the evaluation that measures what it buys). ``pairs_progress`` and
-    ``slots_progress`` follow the two long steps (they may be called from another thread).
+    ``slots_progress`` follow the two long steps. ``reader``: a ``SlotReader`` already started on
+    ``texts`` (its helper process works during the caller's vector load and the pair search).
+    Otherwise the slot values of the rows in some pair are read after the search; not beside it
+    in a thread: on 2 cores a pure-Python thread and faiss's OpenMP threads slowed each other down
+    until the overlap saved nothing (session 13: pair search 10.8 s with it, 5 s alone).
     """
-    codes = None
-    if lexicon is not None and len(texts) > EXACT_LIMIT:
-        # at scale nearly every prompt is in some pair: read the slot values of all of them in a
-        # thread while the pair search runs (BLAS and faiss release the GIL), instead of after it
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(slot_codes, texts, lexicon, None, slots_progress)
-            pairs = similar_pairs(vectors, threshold, exact, pairs_progress)
-            codes = pending.result()
-    else:
-        pairs = similar_pairs(vectors, threshold, exact, pairs_progress)
+    pairs = similar_pairs(vectors, threshold, exact, pairs_progress)
     found = len(pairs)
     if lexicon is not None and len(pairs):
+        codes = slot_codes(texts, lexicon, progress=slots_progress, reader=reader) if reader is not None else None
         pairs = pairs[slot_compatible(texts, pairs, lexicon, codes, slots_progress)]
-    order = sorted(range(len(texts)), key=keys.__getitem__)
+    order = keys if isinstance(keys, np.ndarray) else sorted(range(len(texts)), key=keys.__getitem__)
     return leader_groups(order, len(texts), pairs), found, found - len(pairs)
 
 
-def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = None,
-               exact: bool | None = None, progress: bool = True) -> DedupPlan:
-    """Which canonical prompts would be grouped, and which one of each group stays canonical.
-    ``progress``: show the pair search and the slot reading (a 1M corpus takes minutes)."""
+def _group_with_progress(plan: DedupPlan, vectors: np.ndarray, texts: list[str], keys: np.ndarray,
+                         threshold: float, lexicon: Lexicon, exact: bool | None, progress: bool,
+                         reader: SlotReader | None) -> np.ndarray:
+    """``group_vectors`` behind two progress bars (pairs, slot values); fills the plan's counts."""
     from .console import progress as make_progress
-    from .embed import load_vectors, resolve_model
 
-    key, _ = resolve_model(model)
-    rows = canonical_prompts(corpus, "id, text, origin")
-    plan = DedupPlan(key, threshold, len(rows))
-    if len(rows) < 2:
-        return plan
-    ids = [r["id"] for r in rows]
-    texts = [r["text"] for r in rows]
-    origins = [r["origin"] for r in rows]
-    del rows  # 1M sqlite3.Row objects: their strings live on in the three lists
-    # prompt ids are content ids: no re-hashing
-    vectors = load_vectors(corpus, ids, model, texts=texts, progress=progress)
-    keys = [representative_key(o, t, i) for o, t, i in zip(origins, texts, ids)]
-    lexicon = load_lexicon(corpus.root, seed=corpus.settings.get("templates", "seed"))
     with make_progress(transient=True) as bar:
-        tasks = {"pairs": bar.add_task(f"dedup: similar pairs among {len(ids):,} prompts", total=None,
+        tasks = {"pairs": bar.add_task(f"dedup: similar pairs among {len(texts):,} prompts", total=None,
                                        visible=progress),
                  "slots": bar.add_task("dedup: slot values", total=None, visible=progress)}
         reported: set[str] = set()
@@ -197,28 +240,43 @@ def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = No
             return update
 
         rep, plan.pairs, plan.slot_blocked = group_vectors(vectors, texts, keys, threshold, lexicon, exact,
-                                                           follow("pairs"), follow("slots"))
+                                                           follow("pairs"), follow("slots"), reader)
         for step in tasks.keys() - reported:  # a step with nothing to do (no pairs: no slots to read) is done
             bar.update(tasks[step], completed=1, total=1)
+    return rep
+
+
+def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = None,
+               exact: bool | None = None, progress: bool = True) -> DedupPlan:
+    """Which canonical prompts would be grouped, and which one of each group stays canonical.
+    ``progress``: show the pair search and the slot reading (a 1M corpus takes minutes)."""
+    from .embed import load_vectors, resolve_model
+
+    key, _ = resolve_model(model)
+    rows = canonical_prompts(corpus, "id, text, origin", plain=True)
+    plan = DedupPlan(key, threshold, len(rows))
+    if len(rows) < 2:
+        return plan
+    ids, texts, origins = (list(c) for c in zip(*rows))
+    del rows  # 1M row tuples: their strings live on in the three lists
+    lexicon = load_lexicon(corpus.root, seed=corpus.settings.get("templates", "seed"))
+    # past 40k prompts a helper process reads part of the slot values while vectors load and
+    # pairs are searched (single-threaded I/O, then BLAS): 2 s off a 250k dedup. Nearly every
+    # prompt is in some pair at that size, so reading them all costs little extra
+    reader = SlotReader(texts, lexicon) if len(texts) >= PARALLEL_FROM else None
+    with reader or nullcontext():
+        # prompt ids are content ids: no re-hashing
+        vectors = load_vectors(corpus, ids, model, texts=texts, progress=progress)
+        keys = representative_order(origins, texts, ids)
+        rep = _group_with_progress(plan, vectors, texts, keys, threshold, lexicon, exact, progress, reader)
+    del keys
     grouped = np.nonzero(rep >= 0)[0]
+    cosine = np.zeros(len(ids))
     # every member's cosine to its representative, 65,536 rows at a time: one dot product per
     # member was slow, and one pass copied two rows per member (2 × 1.4 GB at 1M prompts)
-    cos = np.concatenate([np.einsum("ij,ij->i", vectors[part], vectors[rep[part]])
-                          for part in np.array_split(grouped, max(1, -(-len(grouped) // 65_536)))]
-                         ).round(4).tolist()
-    members: dict[int, list[tuple[int, float]]] = {}
-    for i, c in zip(grouped.tolist(), cos):
-        members.setdefault(int(rep[i]), []).append((i, c))
-    for r, idx in members.items():
-        idx.sort(key=lambda m: (m[0] != r, -m[1]))
-        plan.groups.append({
-            "representative": ids[r],
-            "members": [ids[i] for i, _ in idx],
-            "texts": {ids[i]: texts[i] for i, _ in idx},
-            "origins": {ids[i]: origins[i] for i, _ in idx},
-            "cosine": {ids[i]: c for i, c in idx},
-        })
-    plan.groups.sort(key=lambda g: (-len(g["members"]), g["representative"]))
+    for part in np.array_split(grouped, max(1, -(-len(grouped) // 65_536))):
+        cosine[part] = np.einsum("ij,ij->i", vectors[part], vectors[rep[part]])
+    plan.ids, plan.texts, plan.origins, plan.rep, plan.cosine = ids, texts, origins, rep, cosine.round(4)
     return plan
 
 
@@ -267,40 +325,48 @@ def apply_dedup(corpus: "Context", plan: DedupPlan, progress: bool = True) -> in
     """Mark the plan's duplicates; one transaction; returns the run id (for undo)."""
     from .console import progress as make_progress
 
-    with make_progress(transient=True) as bar, corpus.store.transaction() as conn:
-        task = bar.add_task(f"dedup: marking {plan.duplicates:,} duplicates", total=None, visible=progress)
+    changes = plan.changes()
+    # foreign keys are checked once for the whole set in set_duplicate_of instead of per row
+    with make_progress(transient=True) as bar, corpus.store.transaction(foreign_keys=False) as conn:
+        task = bar.add_task(f"dedup: marking {len(changes):,} duplicates", total=None, visible=progress)
         cur = conn.execute(
             "INSERT INTO dedup_runs (model, threshold, created_at, summary) VALUES (?, ?, ?, ?)",
             (plan.model, plan.threshold, utcnow(),
              dumps(plan.as_dict())))
         run_id = cur.lastrowid
-        changes = []
-        for g in plan.groups:
-            rep = g["representative"]
-            for pid in g["members"]:
-                if pid != rep:
-                    changes.append((run_id, pid, None, rep))
-        conn.executemany("INSERT INTO dedup_changes (run_id, prompt_id, old_duplicate_of, new_duplicate_of)"
-                         " VALUES (?, ?, ?, ?)", changes)
-        set_duplicate_of(conn, [(pid, rep) for _, pid, _, rep in changes])
+        set_duplicate_of(conn, changes, run_id)
         corpus.store.log_event("dedup", {"threshold": plan.threshold, "model": plan.model},
                                {"run": run_id} | plan.as_dict())
         bar.update(task, completed=1, total=1)
     return run_id
 
 
-def set_duplicate_of(conn, changes: list[tuple[str, str | None]]) -> None:
-    """``prompts.duplicate_of`` for many (prompt id, value) at once: one joined UPDATE from a temp
-    table is 2.6× faster than an UPDATE per row at 186k rows (3.1 s → 1.2 s)."""
-    import sqlite3
+def set_duplicate_of(conn, changes: list[tuple[str, str | None]], run_id: int | None = None) -> None:
+    """``prompts.duplicate_of`` for many (prompt id, value) at once, and with ``run_id`` a
+    ``dedup_changes`` row per change (from a canonical state: the old value is NULL).
 
-    if len(changes) < 1000 or sqlite3.sqlite_version_info < (3, 33):  # UPDATE … FROM came in 3.33
-        conn.executemany("UPDATE prompts SET duplicate_of = ? WHERE id = ?", [(v, p) for p, v in changes])
-        return
+    One joined UPDATE from a temp table: 2.6× faster than an UPDATE per row at 186k rows. Every
+    value must name a stored prompt: checked here in one query (raises ValueError, so the caller's
+    transaction rolls back), which lets the caller turn SQLite's per-row foreign-key check off
+    (1.5 s of the 2.3 s UPDATE at 186k rows)."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS dedup_set (id TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
     conn.execute("DELETE FROM dedup_set")
     conn.executemany("INSERT OR REPLACE INTO dedup_set (id, value) VALUES (?, ?)", changes)
-    conn.execute("UPDATE prompts SET duplicate_of = dedup_set.value FROM dedup_set WHERE prompts.id = dedup_set.id")
+    missing = conn.execute("SELECT value FROM (SELECT DISTINCT value FROM dedup_set WHERE value IS NOT NULL) s"
+                           " WHERE NOT EXISTS (SELECT 1 FROM prompts p WHERE p.id = s.value) LIMIT 1").fetchone()
+    if missing is not None:
+        raise ValueError(f"dedup: representative {missing[0]} is not a stored prompt; nothing was changed")
+    if run_id is not None:
+        conn.execute("INSERT INTO dedup_changes (run_id, prompt_id, old_duplicate_of, new_duplicate_of)"
+                     " SELECT ?, id, NULL, value FROM dedup_set", (run_id,))
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < (3, 33):  # UPDATE … FROM came in 3.33
+        conn.execute("UPDATE prompts SET duplicate_of = (SELECT value FROM dedup_set WHERE dedup_set.id = prompts.id)"
+                     " WHERE id IN (SELECT id FROM dedup_set)")
+    else:
+        conn.execute("UPDATE prompts SET duplicate_of = dedup_set.value FROM dedup_set"
+                     " WHERE prompts.id = dedup_set.id")
     conn.execute("DELETE FROM dedup_set")
 
 

@@ -3,8 +3,9 @@
 Up to ``EXACT_LIMIT`` vectors: an exact flat inner-product index with ``range_search`` (every pair,
 exactly; ~1 s at 20k on 2 cores). Beyond it, blocking: faiss k-means makes 2·√n lists, each vector
 is filed in its ``LISTS_PER_VECTOR`` nearest lists, and pairs are computed exactly inside each
-list with one matrix product (BLAS). Near-duplicates sit close together, so they nearly always
-share a list.
+list with one matrix product (BLAS). The lists are drawn in the top ``PCA_DIM`` principal
+components: only *which* vectors meet depends on them, never a cosine. Near-duplicates sit close
+together, so they nearly always share a list.
 
 Real prompt embeddings are clustered, so k-means lists are unbalanced (on 24.8k real prompts
 jittered to 1M the largest list held 15.5k vectors) and the work grows with the *sum of squared
@@ -27,6 +28,10 @@ EXACT_LIMIT = 20_000
 LISTS_PER_VECTOR = 2  # 3 found 0.03 % more pairs at 250k for 2.4x the time (session 10); recall is measured
 SPLIT_PER_VECTOR = 2
 MIN_CAP = 2048
+# the first-level lists are drawn in this many PCA dimensions (of MiniLM's 384), from 64 sample
+# points per list: at 250k real jittered prompts 1.3 s faster, 36 % less block work (sum of squared
+# list sizes 538M → 342M) and recall against exact pairs 0.9996 vs 0.9992 (session 13)
+PCA_DIM = 96
 
 
 def similar_pairs(vectors: np.ndarray, threshold: float, exact: bool | None = None,
@@ -87,15 +92,24 @@ def _exact_keys(x: np.ndarray, threshold: float, progress: Progress | None = Non
     return np.concatenate(keys)
 
 
-def _kmeans_assign(x: np.ndarray, k: int, per_vector: int, seed: int = 0) -> np.ndarray:
-    """Spherical faiss k-means on a sample; the ``per_vector`` nearest centroids of every row."""
+def _kmeans_assign(x: np.ndarray, k: int, per_vector: int, seed: int = 0, dim: int | None = None,
+                   points_per_centroid: int = 32) -> np.ndarray:
+    """Faiss k-means on a sample; the ``per_vector`` nearest centroids of every row.
+
+    ``dim``: cluster in the top ``dim`` PCA components instead (Euclidean k-means there): training
+    and assigning cost scale with the dimension, and lists only need to keep near pairs together,
+    which the leading components do (the pairs are then computed exactly, in every dimension)."""
     import faiss
 
     n, d = x.shape
     rng = np.random.default_rng(seed)
-    km = faiss.Kmeans(d, k, niter=10, seed=seed, spherical=True, verbose=False, min_points_per_centroid=1,
-                      max_points_per_centroid=64)
-    km.train(x[rng.choice(n, size=min(n, 32 * k), replace=False)] if n > 32 * k else x)
+    if dim is not None and dim < d and n >= 20 * dim:
+        pca = faiss.PCAMatrix(d, dim)
+        pca.train(x[rng.choice(n, size=min(n, 20_000), replace=False)])
+        x, d = pca.apply(x), dim
+    km = faiss.Kmeans(d, k, niter=10, seed=seed, spherical=dim is None, verbose=False, min_points_per_centroid=1,
+                      max_points_per_centroid=points_per_centroid)
+    km.train(x[rng.choice(n, size=points_per_centroid * k, replace=False)] if n > points_per_centroid * k else x)
     _, lists = km.index.search(x, min(per_vector, k))
     return lists
 
@@ -115,7 +129,9 @@ def block_lists(x: np.ndarray, cap: int | None = None) -> list[np.ndarray]:
     nlist = max(1, int(2 * np.sqrt(n)))
     if cap is None:
         cap = max(MIN_CAP, 4 * n * LISTS_PER_VECTOR // nlist)
-    todo = [(m, 0) for m in _group(_kmeans_assign(x, nlist, LISTS_PER_VECTOR), nlist)]
+    lists = _kmeans_assign(x, nlist, LISTS_PER_VECTOR, dim=PCA_DIM, points_per_centroid=64)
+    todo = [(m, 0) for m in _group(lists, nlist)]
+    del lists
     blocks = []
     while todo:
         members, depth = todo.pop()
@@ -137,8 +153,9 @@ def _blocked_keys(x: np.ndarray, threshold: float, progress: Progress | None = N
     for done, members in enumerate(blocks, 1):
         members = np.sort(members)
         xm = x[members]
-        r, c = np.nonzero(xm @ xm.T >= threshold)  # then r < c: cheaper than triu's full copy
-        keep = r < c
+        # flat indices, then divmod: 8x faster than 2-D np.nonzero on these ~0.7 %-dense blocks
+        r, c = np.divmod(np.flatnonzero(xm @ xm.T >= threshold), len(members))
+        keep = r < c  # cheaper than triu's full copy
         r, c = r[keep], c[keep]
         if len(r):
             found.append(members[r] * n + members[c])

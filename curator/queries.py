@@ -21,9 +21,11 @@ TARGET_PROMPT_IDS_SQL = ("SELECT DISTINCT item_id FROM provenance WHERE +item_ki
                          "UNION SELECT prompt_id FROM samples WHERE status = 'target' AND prompt_id IS NOT NULL")
 
 
-def canonical_prompts(ctx: Context, columns: str = "id, text") -> list:
-    """Prompts not marked duplicates, ordered by id (stable across runs)."""
-    return ctx.store.query(f"SELECT {columns} FROM prompts WHERE duplicate_of IS NULL ORDER BY id")
+def canonical_prompts(ctx: Context, columns: str = "id, text", plain: bool = False) -> list:
+    """Prompts not marked duplicates, ordered by id (stable across runs); ``plain``: as tuples
+    (:meth:`Store.rows`, for bulk reads), else ``sqlite3.Row``."""
+    sql = f"SELECT {columns} FROM prompts WHERE duplicate_of IS NULL ORDER BY id"
+    return ctx.store.rows(sql) if plain else ctx.store.query(sql)
 
 
 def prompt_texts(ctx: Context) -> tuple[dict[str, str], frozenset[str]]:

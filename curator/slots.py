@@ -18,13 +18,18 @@ capitalised, so "go ahead" is not the Go language.
 
 from __future__ import annotations
 
+import pickle
 import re
+import subprocess
+import sys
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
-__all__ = ["Lexicon", "slot_signature", "load_lexicon", "slot_difference"]
+__all__ = ["Lexicon", "SlotReader", "slot_signature", "slot_signatures", "load_lexicon", "slot_difference"]
 
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -63,6 +68,9 @@ class Lexicon:
     # first token → longest phrase starting with it: most tokens start no phrase, and the matcher
     # skips them without building a key per length (5× faster at 250k prompts)
     starts: dict[str, int] = field(default_factory=dict)
+    # case-folded tokens that start a phrase or are number words: the only lower-case tokens
+    # that can add a value
+    interesting: set[str] = field(default_factory=lambda: set(NUMBER_WORDS))
 
     def add(self, value: str) -> None:
         toks = _TOKEN.findall(value)
@@ -78,6 +86,7 @@ class Lexicon:
             self.exact_case[key] = tuple(toks)
         self.longest = max(self.longest, len(key))
         self.starts[key[0]] = max(self.starts.get(key[0], 0), len(key))
+        self.interesting.add(key[0])
 
 
 def _vocab_values(paths: Iterable[Path]) -> list[str]:
@@ -124,39 +133,51 @@ def _sentence_start(text: str, start: int) -> bool:
 def slot_signature(text: str, lexicon: Lexicon) -> tuple[str, ...]:
     """The sorted slot values of ``text`` (see the module docstring); two prompts whose signatures
     differ are never near-duplicates."""
-    matches = list(_TOKEN.finditer(text))
-    toks = [m.group(0) for m in matches]
+    toks = _TOKEN.findall(text)
     low = [t.casefold() for t in toks]
     alpha = [t for t in toks if t[0].isalpha()]
     shouting = len(alpha) > 2 and sum(t[0].isupper() for t in alpha) > 0.6 * len(alpha)
+    starts: list[int] | None = None  # token offsets in text, found only when a rule needs them
+
+    def sentence_start(i: int) -> bool:
+        nonlocal starts
+        if i == 0:  # most prompts open with a capital: no need to place every token for it
+            return _sentence_start(text, _TOKEN.search(text).start())
+        if starts is None:
+            starts = [m.start() for m in _TOKEN.finditer(text)]
+        return _sentence_start(text, starts[i])
+
+    # only a token that is not lower case (a digit, a capital) or that starts a vocabulary phrase
+    # or is a number word can add a value; the rest are passed over unlooked-at. Same signatures
+    # as the token-by-token walk (tests/test_slots.py), 1.5x faster: dedup reads every prompt's.
+    interesting = lexicon.interesting
     found: set[str] = set()
-    i = 0
-    while i < len(toks):
+    free = 0  # tokens before this index were consumed by a phrase
+    for i in [i for i, (t, t_low) in enumerate(zip(toks, low)) if t_low in interesting or not t[0].islower()]:
+        if i < free:
+            continue
         tok = low[i]
         if tok[0].isdigit():
             found.add(tok.replace(",", ""))
-            i += 1
             continue
         step = 0
         for n in range(min(lexicon.starts.get(tok, 0), len(toks) - i), 0, -1):
             key = tuple(low[i:i + n])
             if key in lexicon.phrases:
                 exact = lexicon.exact_case.get(key)
-                if exact is not None and (tuple(toks[i:i + n]) != exact
-                                          or _sentence_start(text, matches[i].start())):
+                if exact is not None and (tuple(toks[i:i + n]) != exact or sentence_start(i)):
                     continue
                 found.add(lexicon.phrases[key])
                 step = n
                 break
         if step:
-            i += step
+            free = i + step
             continue
         if tok in NUMBER_WORDS:
             found.add(NUMBER_WORDS[tok])
         elif (not shouting and toks[i][0].isupper() and tok not in INPUT_NOUNS and toks[i] != "I"
-              and not _sentence_start(text, matches[i].start())):
+              and not sentence_start(i)):
             found.add(tok)
-        i += 1
     return tuple(sorted(found))
 
 
@@ -164,3 +185,99 @@ def slot_difference(a: str, b: str, lexicon: Lexicon) -> tuple[list[str], list[s
     """Slot values only in ``a`` and only in ``b`` (both empty = same slots)."""
     sa, sb = set(slot_signature(a, lexicon)), set(slot_signature(b, lexicon))
     return sorted(sa - sb), sorted(sb - sa)
+
+
+#: from this many texts on, a :class:`SlotReader` hands part of them to a helper process
+PARALLEL_FROM = 40_000
+
+
+class SlotReader:
+    """``slot_signature`` of many texts, started early and collected later.
+
+    It is pure Python (about 5 s for 250k prompts on one core). From ``PARALLEL_FROM`` texts on,
+    ``share`` of them go at once to a helper interpreter (``python -c``; a pickle in a temporary
+    file, the signatures back on its stdout), which works while the caller does other things
+    (dedup loads vectors and searches pairs meanwhile); :meth:`result` reads the rest here and
+    joins the two. Not ``multiprocessing``: a fork copies a parent that runs BLAS and OpenMP
+    threads, and a spawn re-runs the caller's script when it has no ``if __name__ ==
+    "__main__"`` guard. If the helper cannot start or fails, this process reads its part too.
+    """
+
+    def __init__(self, texts: Sequence[str], lexicon: Lexicon, share: float = 0.5):
+        self.lexicon = lexicon
+        self.total = len(texts)
+        cut = self.total - int(self.total * share) if self.total >= PARALLEL_FROM else self.total
+        self.mine, self.theirs = list(texts[:cut]), list(texts[cut:])
+        self._helper: subprocess.Popen | None = None
+        self._answer: list[bytes] = []
+        self._talk: threading.Thread | None = None
+        self._handoff: Path | None = None
+        if self.theirs:
+            try:
+                # the texts go through a file: fed through a pipe by a thread, the writing needed
+                # the GIL for every 512 bytes and got it only when the caller paused
+                with tempfile.NamedTemporaryFile("wb", suffix=".slots", delete=False) as f:
+                    self._handoff = Path(f.name)
+                    pickle.dump((lexicon, self.theirs), f, protocol=pickle.HIGHEST_PROTOCOL)
+                self._helper = subprocess.Popen(
+                    [sys.executable, "-c", "from curator.slots import _serve; _serve()", str(self._handoff)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                out = self._helper.stdout
+                self._talk = threading.Thread(target=lambda: self._answer.append(out.read()), daemon=True)
+                self._talk.start()
+            except OSError:  # no processes or no temporary files here (a sandbox)
+                self.close()
+
+    def result(self, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, ...]]:
+        """Every text's signature, in order; ``progress(done, total)`` every 10,000 read here."""
+        try:
+            out = []
+            for done, text in enumerate(self.mine, 1):
+                out.append(slot_signature(text, self.lexicon))
+                if progress is not None and (done % 10_000 == 0 or done == len(self.mine)):
+                    progress(done, self.total)
+            if self.theirs:
+                got = None
+                if self._helper is not None and self._talk is not None:
+                    self._talk.join()
+                    if self._helper.wait() == 0 and self._answer:
+                        got = pickle.loads(self._answer[0])
+                if got is None or len(got) != len(self.theirs):
+                    got = [slot_signature(t, self.lexicon) for t in self.theirs]
+                out += got
+                if progress is not None:
+                    progress(self.total, self.total)
+            return out
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the helper if it still runs (an interrupted caller) and remove the hand-off file."""
+        if self._helper is not None and self._helper.poll() is None:
+            self._helper.kill()
+            self._helper.wait()
+        if self._handoff is not None:
+            self._handoff.unlink(missing_ok=True)
+            self._handoff = None
+
+    def __enter__(self) -> "SlotReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def slot_signatures(texts: Sequence[str], lexicon: Lexicon,
+                    progress: Callable[[int, int], None] | None = None) -> list[tuple[str, ...]]:
+    """``slot_signature`` of every text (half of them in a helper process from 40k texts on:
+    5 s → 3 s for 250k prompts on 2 cores), with ``progress(done, total)``."""
+    return SlotReader(texts, lexicon).result(progress)
+
+
+def _serve() -> None:
+    """The helper side of ``slot_signatures``: (lexicon, texts) pickled in the file named by the
+    first argument, their signatures pickled to stdout."""
+    with open(sys.argv[1], "rb") as f:
+        lexicon, texts = pickle.load(f)
+    pickle.dump([slot_signature(t, lexicon) for t in texts], sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    sys.stdout.buffer.flush()

@@ -101,8 +101,21 @@ class Store:
 
     # -- transactions -----------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; nested use joins the outer one (a savepoint)."""
+    def transaction(self, foreign_keys: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested use joins the outer one (a savepoint).
+
+        ``foreign_keys=False`` turns SQLite's per-row reference checks off for this transaction
+        (when it is the outer one; a nested one keeps the outer setting): for a bulk write whose
+        caller checks every reference itself in one query, because the per-row check is most of
+        the cost of updating 100k+ rows (see ``dedup.set_duplicate_of``)."""
+        if not foreign_keys and not self.conn.in_transaction:
+            self.conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set before BEGIN
+            try:
+                with self.transaction() as conn:
+                    yield conn
+            finally:
+                self.conn.execute("PRAGMA foreign_keys=ON")
+            return
         if self.conn.in_transaction:
             name = f"sp_{id(object())}"
             self.conn.execute(f"SAVEPOINT {name}")

@@ -86,6 +86,31 @@ def test_dedup_planted_pairs_precision_recall_and_exact_undo(corpus):
     assert undo_dedup(corpus) is None
 
 
+def test_dedup_plan_views_agree_and_a_missing_representative_changes_nothing(corpus):
+    _add(corpus, [t for pair in PARAPHRASES for t in pair] + UNRELATED)
+    plan = plan_dedup(corpus, threshold=0.9)
+    groups = plan.groups
+    assert plan.group_count == len(groups) >= 5
+    assert plan.duplicates == sum(len(g["members"]) - 1 for g in groups) == len(plan.changes())
+    assert plan.head(2) == groups[:2] and plan.head(0) == []
+    sizes = [len(g["members"]) for g in groups]
+    assert sizes == sorted(sizes, reverse=True)
+    for g in groups:  # representative first, the others by falling cosine to it
+        assert g["members"][0] == g["representative"] and g["cosine"][g["representative"]] == pytest.approx(1, abs=1e-3)
+        rest = [g["cosine"][m] for m in g["members"][1:]]
+        assert rest == sorted(rest, reverse=True) and min(rest) >= 0.9
+    assert {(m, g["representative"]) for g in groups for m in g["members"][1:]} == set(plan.changes())
+    # a plan naming a representative that is not stored: refused, nothing written, checks back on
+    before = corpus.store.fingerprint()
+    plan.ids[int(plan.rep[plan.rep >= 0][0])] = "0" * 16
+    with pytest.raises(ValueError, match="not a stored prompt"):
+        apply_dedup(corpus, plan, progress=False)
+    assert corpus.store.fingerprint() == before
+    assert corpus.store.scalar("PRAGMA foreign_keys") == 1
+    with pytest.raises(Exception, match="FOREIGN KEY"), corpus.store.transaction() as conn:
+        conn.execute("UPDATE prompts SET duplicate_of = 'nope' WHERE id = (SELECT min(id) FROM prompts)")
+
+
 def test_dedup_dry_run_changes_nothing(cli, tmp_path):
     f = tmp_path / "p.csv"
     f.write_text("rewrite_prompt\n" + "\n".join(t for pair in PARAPHRASES for t in pair) + "\n")

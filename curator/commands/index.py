@@ -99,10 +99,10 @@ def dedup(ctx, threshold, model, dry_run, undo, show, explain_text, as_json):
         return
     verb = "would mark" if dry_run else "marked"
     console.print(f"dedup ({plan.model}, cosine to representative ≥ {threshold}, same slot values): "
-                  f"{plan.considered} canonical prompts, {len(plan.groups)} groups, {verb} {plan.duplicates} "
+                  f"{plan.considered} canonical prompts, {plan.group_count} groups, {verb} {plan.duplicates} "
                   f"as duplicates; {plan.slot_blocked} of {plan.pairs} similar pairs kept apart by slot values"
                   + ("" if dry_run else f" (run {run}; `curator dedup --undo` reverts)"))
-    for g in plan.groups[:show]:
+    for g in plan.head(show):
         rep = g["representative"]
         console.print(f"group of {len(g['members'])} — keeps: {visible(g['texts'][rep])}", markup=False)
         for pid in g["members"]:
