@@ -149,9 +149,13 @@ class DedupPlan:
     rep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)  # -1 alone
     cosine: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # to the representative
 
+    def _is_member(self) -> np.ndarray:
+        """Rows marked duplicates: in a group, not its representative."""
+        return (self.rep >= 0) & (self.rep != np.arange(len(self.rep)))
+
     @property
     def duplicates(self) -> int:
-        return int(((self.rep >= 0) & (self.rep != np.arange(len(self.rep)))).sum())
+        return int(self._is_member().sum())
 
     @property
     def group_count(self) -> int:
@@ -159,7 +163,7 @@ class DedupPlan:
 
     def changes(self) -> list[tuple[str, str]]:
         """(member id, representative id) of every prompt the plan marks."""
-        idx = np.nonzero((self.rep >= 0) & (self.rep != np.arange(len(self.rep))))[0]
+        idx = np.nonzero(self._is_member())[0]
         return [(self.ids[i], self.ids[r]) for i, r in zip(idx.tolist(), self.rep[idx].tolist())]
 
     def _order(self) -> list[int]:
@@ -186,10 +190,9 @@ class DedupPlan:
         """Every group, largest first, its representative first and the others by falling cosine."""
         grouped = np.nonzero(self.rep >= 0)[0]
         by_rep = grouped[np.argsort(self.rep[grouped], kind="stable")]
-        bounds = np.searchsorted(self.rep[by_rep], self.rep[by_rep], side="left")
-        starts = {int(self.rep[by_rep[b]]): b for b in np.unique(bounds).tolist()}
-        sizes = np.bincount(self.rep[grouped], minlength=len(self.rep))
-        return [self._group(r, by_rep[starts[r]:starts[r] + sizes[r]]) for r in self._order()]
+        reps, first, size = np.unique(self.rep[by_rep], return_index=True, return_counts=True)
+        span = {r: (f, f + n) for r, f, n in zip(reps.tolist(), first.tolist(), size.tolist())}
+        return [self._group(r, by_rep[slice(*span[r])]) for r in self._order()]
 
     def as_dict(self) -> dict:
         return {"model": self.model, "threshold": self.threshold, "considered": self.considered,
@@ -197,14 +200,14 @@ class DedupPlan:
                 "slot_blocked": self.slot_blocked}
 
 
-def group_vectors(vectors: np.ndarray, texts: Sequence[str], keys: Sequence[tuple] | np.ndarray, threshold: float,
+def group_vectors(vectors: np.ndarray, texts: Sequence[str], order: np.ndarray, threshold: float,
                   lexicon: Lexicon | None, exact: bool | None = None, pairs_progress: Progress | None = None,
                   slots_progress: Progress | None = None, reader: SlotReader | None = None
                   ) -> tuple[np.ndarray, int, int]:
     """Representative index per row (-1 = alone), pairs found, pairs blocked by slots.
 
-    ``keys`` order the rows as representatives (smallest first), or are that order already (an
-    array of row indices, ``representative_order``); ``lexicon=None`` turns the slot
+    ``order``: row indices in representative order, best first (``representative_order``);
+    ``lexicon=None`` turns the slot
     rule off (for the evaluation that measures what it buys). ``pairs_progress`` and
     ``slots_progress`` follow the two long steps. ``reader``: a ``SlotReader`` already started on
     ``texts`` (its helper process works during the caller's vector load and the pair search).
@@ -217,11 +220,10 @@ def group_vectors(vectors: np.ndarray, texts: Sequence[str], keys: Sequence[tupl
     if lexicon is not None and len(pairs):
         codes = slot_codes(texts, lexicon, progress=slots_progress, reader=reader) if reader is not None else None
         pairs = pairs[slot_compatible(texts, pairs, lexicon, codes, slots_progress)]
-    order = keys if isinstance(keys, np.ndarray) else sorted(range(len(texts)), key=keys.__getitem__)
     return leader_groups(order, len(texts), pairs), found, found - len(pairs)
 
 
-def _group_with_progress(plan: DedupPlan, vectors: np.ndarray, texts: list[str], keys: np.ndarray,
+def _group_with_progress(plan: DedupPlan, vectors: np.ndarray, texts: list[str], order: np.ndarray,
                          threshold: float, lexicon: Lexicon, exact: bool | None, progress: bool,
                          reader: SlotReader | None) -> np.ndarray:
     """``group_vectors`` behind two progress bars (pairs, slot values); fills the plan's counts."""
@@ -239,7 +241,7 @@ def _group_with_progress(plan: DedupPlan, vectors: np.ndarray, texts: list[str],
                 bar.update(tasks[step], completed=done, total=total)
             return update
 
-        rep, plan.pairs, plan.slot_blocked = group_vectors(vectors, texts, keys, threshold, lexicon, exact,
+        rep, plan.pairs, plan.slot_blocked = group_vectors(vectors, texts, order, threshold, lexicon, exact,
                                                            follow("pairs"), follow("slots"), reader)
         for step in tasks.keys() - reported:  # a step with nothing to do (no pairs: no slots to read) is done
             bar.update(tasks[step], completed=1, total=1)
@@ -267,9 +269,8 @@ def plan_dedup(corpus: "Context", threshold: float = 0.9, model: str | None = No
     with reader or nullcontext():
         # prompt ids are content ids: no re-hashing
         vectors = load_vectors(corpus, ids, model, texts=texts, progress=progress)
-        keys = representative_order(origins, texts, ids)
-        rep = _group_with_progress(plan, vectors, texts, keys, threshold, lexicon, exact, progress, reader)
-    del keys
+        order = representative_order(origins, texts, ids)
+        rep = _group_with_progress(plan, vectors, texts, order, threshold, lexicon, exact, progress, reader)
     grouped = np.nonzero(rep >= 0)[0]
     cosine = np.zeros(len(ids))
     # every member's cosine to its representative, 65,536 rows at a time: one dot product per

@@ -95,7 +95,7 @@ def group_pairs(rep: np.ndarray) -> np.ndarray:
 
 
 def evaluate(thresholds=(0.85, 0.88, 0.9, 0.92, 0.95), shared: Path = SHARED) -> list[dict]:
-    from curator.dedup import components, group_vectors, representative_key
+    from curator.dedup import components, group_vectors, representative_order
     from curator.dedup_index import similar_pairs
     from curator.slots import load_lexicon
 
@@ -104,7 +104,7 @@ def evaluate(thresholds=(0.85, 0.88, 0.9, 0.92, 0.95), shared: Path = SHARED) ->
     codes: dict[str, int] = {}
     lab = np.array([codes.setdefault(labels[t], len(codes)) if t in labels else -1 for t in texts])
     lexicon = load_lexicon(Path(__file__).resolve().parents[2] / "corpus")
-    keys = [representative_key("public", t, str(i)) for i, t in enumerate(texts)]
+    order = representative_order(["public"] * len(texts), texts, [str(i) for i in range(len(texts))])
     pos = pd.read_csv(PAIRS, dtype=str)
     where = {t: i for i, t in enumerate(texts)}
     pa = np.array([where[a] for a in pos.a]), np.array([where[b] for b in pos.b])
@@ -127,7 +127,7 @@ def evaluate(thresholds=(0.85, 0.88, 0.9, 0.92, 0.95), shared: Path = SHARED) ->
         rows.append({"method": "components", "threshold": t, "pairs": n_known, "true": n_true})
         for name, lx in (("leader", None), ("leader_slots", lexicon)):
             start = time.perf_counter()
-            rep, _, blocked = group_vectors(x, texts, keys, t, lx, exact=True)
+            rep, _, blocked = group_vectors(x, texts, order, t, lx, exact=True)
             n_known, n_true = pair_scores(group_pairs(rep), lab)
             rows.append({"method": name, "threshold": t, "pairs": n_known, "true": n_true,
                          "seconds": round(time.perf_counter() - start, 2), "slot_blocked": blocked}
