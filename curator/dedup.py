@@ -342,6 +342,10 @@ def apply_dedup(corpus: "Context", plan: DedupPlan, progress: bool = True) -> in
     return run_id
 
 
+#: from this many changes on, ``set_duplicate_of`` rebuilds the duplicate_of index instead of updating it
+REBUILD_INDEX_FROM = 20_000
+
+
 def set_duplicate_of(conn, changes: list[tuple[str, str | None]], run_id: int | None = None) -> None:
     """``prompts.duplicate_of`` for many (prompt id, value) at once, and with ``run_id`` a
     ``dedup_changes`` row per change (from a canonical state: the old value is NULL).
@@ -362,12 +366,21 @@ def set_duplicate_of(conn, changes: list[tuple[str, str | None]], run_id: int | 
                      " SELECT ?, id, NULL, value FROM dedup_set", (run_id,))
     import sqlite3
 
+    # past REBUILD_INDEX_FROM changes the duplicate_of index is dropped and built again after the
+    # UPDATE, inside the same transaction: one sort instead of 186k scattered index writes (the
+    # UPDATE at 250k prompts: 1.2 s → 0.6 s + 0.2 s to rebuild)
+    index = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'prompts_dup'").fetchone() \
+        if len(changes) >= REBUILD_INDEX_FROM else None
+    if index is not None:
+        conn.execute("DROP INDEX prompts_dup")
     if sqlite3.sqlite_version_info < (3, 33):  # UPDATE … FROM came in 3.33
         conn.execute("UPDATE prompts SET duplicate_of = (SELECT value FROM dedup_set WHERE dedup_set.id = prompts.id)"
                      " WHERE id IN (SELECT id FROM dedup_set)")
     else:
         conn.execute("UPDATE prompts SET duplicate_of = dedup_set.value FROM dedup_set"
                      " WHERE prompts.id = dedup_set.id")
+    if index is not None:
+        conn.execute(index[0])
     conn.execute("DELETE FROM dedup_set")
 
 

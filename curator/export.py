@@ -21,13 +21,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from .errors import CuratorError
 from .queries import samples_frame
 from .text import normalise, word_count
 
 if TYPE_CHECKING:
+    import pandas as pd
     from .context import Context
 
 KAGGLE_COLUMNS = ["id", "original_text", "rewrite_prompt", "rewritten_text"]
@@ -100,6 +99,7 @@ def validation_path(out: Path) -> Path:
 def refusals(corpus: "Context", frame: pd.DataFrame, allow_target_overlap: bool = False,
              max_original_words: int | None = None) -> pd.Series:
     """Why each row may not be a training row ('' = valid), in the frame's order."""
+    import pandas as pd
     from .leakage import sample_problems
 
     limit = max_original_words or corpus.settings.get("limits", "max_original_words")

@@ -8,11 +8,12 @@ files; provenance roles tell them apart).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .context import Context
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STATUSES = ("candidate", "train", "rejected", "target")
 
@@ -57,6 +58,7 @@ def prompts_frame(ctx: Context, origin: str | None = None, dataset: str | None =
                   canonical: bool | None = None, contains: str | None = None,
                   limit: int | None = None) -> pd.DataFrame:
     """Prompts as a DataFrame. ``canonical=True`` keeps only those not marked duplicates."""
+    import pandas as pd
     sql, params = _prompts_sql(origin, dataset, canonical, contains, limit)
     return pd.read_sql_query(sql, ctx.store.conn, params=params)
 
@@ -67,6 +69,7 @@ def iter_prompts_frames(ctx: Context, origin: str | None = None, dataset: str | 
     """The rows of :func:`prompts_frame` as DataFrames of ``chunk`` rows, read as they are
     printed: a listing of 1M prompts shows its first row before the last is read (the whole
     frame first took 6.5 s there)."""
+    import pandas as pd
     sql, params = _prompts_sql(origin, dataset, canonical, contains, limit)
     yield from pd.read_sql_query(sql, ctx.store.conn, params=params, chunksize=chunk)
 
@@ -99,6 +102,7 @@ def samples_frame(ctx: Context, status: str | None = None, dataset: str | None =
                   origin: str | None = None, contains: str | None = None,
                   limit: int | None = None) -> pd.DataFrame:
     """Samples as a DataFrame, in the order they were added."""
+    import pandas as pd
     where, params = [], []
     for col, value in (("status", status), ("dataset", dataset), ("origin", origin)):
         if value:
@@ -117,6 +121,7 @@ def samples_frame(ctx: Context, status: str | None = None, dataset: str | None =
 
 
 def predictions_frame(ctx: Context, predictor: str | None = None) -> pd.DataFrame:
+    import pandas as pd
     sql = "SELECT * FROM predictions"
     params: list[Any] = []
     if predictor:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .context import DB_NAME, DEFAULT_DIR, Context, resolve_dir  # noqa: F401  (re-exported)
 from .queries import iter_prompts_frames, predictions_frame, prompts_frame, samples_frame
 from .settings import CONFIG_NAME, DEFAULT_CONFIG_TEXT  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:  # pandas is imported where it is used: 0.45 s that every command paid at
+    import pandas as pd  # start-up (dedup and cluster never need it)
 
 
 class Corpus(Context):
@@ -294,6 +295,7 @@ class Corpus(Context):
 
 def sample_ids(ids: Any) -> list[str]:
     """Sample ids from one id, a list/Series of ids, or a DataFrame with an ``id`` column."""
+    import pandas as pd
     if isinstance(ids, str):
         return [ids]
     if isinstance(ids, pd.DataFrame):

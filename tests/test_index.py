@@ -111,6 +111,32 @@ def test_dedup_plan_views_agree_and_a_missing_representative_changes_nothing(cor
         conn.execute("UPDATE prompts SET duplicate_of = 'nope' WHERE id = (SELECT min(id) FROM prompts)")
 
 
+@pytest.mark.parametrize("rebuild_from", [1, 10**9])
+def test_marking_many_duplicates_rebuilds_the_index_and_undo_restores(corpus, monkeypatch, rebuild_from):
+    """Past REBUILD_INDEX_FROM changes the duplicate_of index is dropped and rebuilt around the
+    UPDATE: the same rows, the index back (with its definition), queries on it still right, and a
+    failed plan leaves the index in place."""
+    import curator.dedup as dedup_mod
+
+    monkeypatch.setattr(dedup_mod, "REBUILD_INDEX_FROM", rebuild_from)
+    _add(corpus, [t for pair in PARAPHRASES for t in pair] + UNRELATED)
+    index_sql = corpus.store.scalar("SELECT sql FROM sqlite_master WHERE name = 'prompts_dup'")
+    plan = plan_dedup(corpus, threshold=0.9)
+    apply_dedup(corpus, plan, progress=False)
+    assert corpus.store.scalar("SELECT sql FROM sqlite_master WHERE name = 'prompts_dup'") == index_sql
+    marked = {tuple(r) for r in corpus.store.query(
+        "SELECT id, duplicate_of FROM prompts INDEXED BY prompts_dup WHERE duplicate_of IS NOT NULL")}
+    assert marked == set(plan.changes()) and len(marked) >= 5
+    assert corpus.store.scalar("PRAGMA integrity_check") == "ok"
+    undo_dedup(corpus)
+    assert corpus.store.scalar("SELECT count(*) FROM prompts WHERE duplicate_of IS NOT NULL") == 0
+    assert corpus.store.scalar("SELECT sql FROM sqlite_master WHERE name = 'prompts_dup'") == index_sql
+    plan.ids[int(plan.rep[plan.rep >= 0][0])] = "0" * 16
+    with pytest.raises(ValueError):
+        apply_dedup(corpus, plan, progress=False)
+    assert corpus.store.scalar("SELECT sql FROM sqlite_master WHERE name = 'prompts_dup'") == index_sql
+
+
 def test_dedup_dry_run_changes_nothing(cli, tmp_path):
     f = tmp_path / "p.csv"
     f.write_text("rewrite_prompt\n" + "\n".join(t for pair in PARAPHRASES for t in pair) + "\n")

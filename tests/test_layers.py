@@ -23,3 +23,15 @@ def test_modules_stay_small():
     big = {str(p.relative_to(REPO)): n for p in (REPO / "curator").rglob("*.py")
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
     assert not big, f"modules over 450 lines (split them by job): {big}"
+
+
+def test_the_command_line_starts_without_pandas():
+    """pandas costs ~0.45 s to import; commands that never build a frame (dedup, cluster, embed)
+    must not pay it at start-up: it is imported where a frame is made."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import sys, curator.cli; print(sorted(m for m in sys.modules"
+                          " if m.split('.')[0] in ('pandas', 'torch', 'sklearn', 'faiss')))"],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]", out.stdout

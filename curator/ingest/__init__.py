@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from ..errors import CuratorError
 from ..console import progress
 from ..items import (AddResult, PromptRecord, Provenance, SampleRecord, add_prediction, add_prompts,
@@ -27,6 +25,7 @@ from .columns import (ALIASES, FIELDS, PROMPT_TIERS, ROLES, _HEADERISH, _unknown
 from .read import _frame_sha256, _to_frame, decode, read_table, sha256_of  # noqa: F401
 
 if TYPE_CHECKING:
+    import pandas as pd
     from ..context import Context
 
 __all__ = ["ingest_file", "ingest_table", "IngestSummary", "RowIssue", "read_table", "decode", "resolve_columns",

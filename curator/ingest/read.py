@@ -13,12 +13,13 @@ import hashlib
 import io
 import json
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CuratorError
 from .columns import _looks_like_header
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def sha256_of(data: bytes) -> str:
@@ -69,6 +70,7 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, str
     Single-column text files may come without a header row; the first line is taken as a
     header only when it looks like one (a short identifier such as ``prompts``/``rewrite_prompt``).
     """
+    import pandas as pd
     if data is None:
         data = path.read_bytes()
     if not data.strip():
@@ -117,6 +119,7 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
 
 
 def _rows_to_frame(path: Path | str, items: list, where) -> pd.DataFrame:
+    import pandas as pd
     if not items:
         raise CuratorError(f"{path}: no rows (empty list)")
     if all(isinstance(x, str) for x in items):
@@ -129,6 +132,7 @@ def _rows_to_frame(path: Path | str, items: list, where) -> pd.DataFrame:
 
 
 def _read_delimited(path: Path, text: str, sep: str) -> pd.DataFrame:
+    import pandas as pd
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                             header=None, engine="c", skip_blank_lines=True)
@@ -180,6 +184,8 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     def conv(v: Any) -> str:
         if v is None or (isinstance(v, float) and pd.isna(v)):
             return ""
@@ -200,6 +206,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _to_frame(table: Any, name: str | None) -> tuple[str, pd.DataFrame]:
     """(kind, DataFrame of strings) for the in-memory tables ingest accepts."""
+    import pandas as pd
     where = f"table {name!r}" if name else "table"
     if isinstance(table, pd.DataFrame):
         kind, frame = "dataframe", table
