@@ -306,10 +306,10 @@ def assignments(corpus: "Context", clustering_id: int | None = None) -> dict[str
 
 
 def _assignments(corpus: "Context", run: int) -> dict[str, int]:
-    direct = {pid: c for pid, c in corpus.store.query(
-        "SELECT prompt_id, cluster FROM cluster_members WHERE clustering_id = ?", (run,))}
+    direct = dict(corpus.store.rows(  # plain tuples: 64k-250k rows
+        "SELECT prompt_id, cluster FROM cluster_members WHERE clustering_id = ?", (run,)))
     out = dict(direct)
-    parent = dict(corpus.store.query("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
+    parent = dict(corpus.store.rows("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
     for pid, dup in parent.items():
         root, seen = dup, set()
         while root not in direct and root in parent and root not in seen:

@@ -115,7 +115,7 @@ def share_interval(count: np.ndarray, total: int, confidence: float) -> tuple[np
 
 def _prompt_roles(corpus: "Context", target: str | None) -> tuple[set[str], set[str]]:
     training, targets = set(), set()
-    for pid, dataset, role in corpus.store.query(
+    for pid, dataset, role in corpus.store.rows(  # plain tuples: a row per provenance record
             "SELECT item_id, dataset, role FROM provenance WHERE +item_kind = 'prompt'"):
         if role == "target":
             if target is None or dataset == target:

@@ -51,7 +51,7 @@ def rewrite_prompts(ctx: Context, columns: str = "id, text") -> list:
 
 def target_prompt_ids(ctx: Context) -> set[str]:
     """Ids of prompts that belong to a target set (a target prompt list or target samples)."""
-    return {r[0] for r in ctx.store.query(TARGET_PROMPT_IDS_SQL)}
+    return {r[0] for r in ctx.store.rows(TARGET_PROMPT_IDS_SQL)}
 
 
 def prompts_frame(ctx: Context, origin: str | None = None, dataset: str | None = None,

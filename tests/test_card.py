@@ -57,6 +57,55 @@ def test_knn_precision_recall_tell_a_subset_from_a_stranger():
     assert p3 > 0.6 and r3 > 0.6
 
 
+def _reference_bootstrap(a, b, rounds, seed, level=0.95):
+    """The bootstrap as first written: resampled rows copied, float64 covariances, Σ₁^½ Σ₂ Σ₁^½."""
+    def stats(x):
+        x = np.asarray(x, dtype=np.float64)
+        return x.mean(0), np.cov(x, rowvar=False)
+
+    def fd(x, y):
+        (m1, s1), (m2, s2) = stats(x), stats(y)
+        r = cm._sqrt_psd(s1)
+        tr = np.sqrt(np.clip(np.linalg.eigvalsh(r @ s2 @ r), 0, None)).sum()
+        return max(float(((m1 - m2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * tr), 0.0)
+
+    rng = np.random.default_rng(seed)
+    value = fd(a, b)
+    draws = [fd(a[rng.integers(0, len(a), len(a))], b[rng.integers(0, len(b), len(b))]) for _ in range(rounds)]
+    lo, hi = np.percentile(draws, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    mid = float(np.median(draws))
+    return value, max(value - (mid - float(lo)), 0.0), value + (float(hi) - mid)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.3, 3.0])
+def test_the_weighted_float32_bootstrap_equals_resampling_rows(shift):
+    """Row counts + float32 moments + the Cholesky trace: the same interval as copying the
+    resampled rows in float64 (same draws: the counts are the bincount of the same indices)."""
+    rng = np.random.default_rng(7)
+    a, b = _cloud(rng, 600, d=48), _cloud(rng, 500, shift=shift, d=48)
+    got = cm.frechet_bootstrap(a, b, rounds=25, seed=3)
+    want = _reference_bootstrap(a, b, rounds=25, seed=3)
+    assert got == pytest.approx(want, rel=2e-5, abs=1e-7)
+
+
+def test_the_trace_term_survives_a_singular_covariance():
+    rng = np.random.default_rng(2)
+    low_rank = rng.normal(size=(200, 3)) @ rng.normal(size=(3, 8))  # covariance of rank 3 in 8-D
+    s1, s2 = np.cov(low_rank, rowvar=False), np.cov(rng.normal(size=(200, 8)), rowvar=False)
+    r = cm._sqrt_psd(s1)
+    want = np.sqrt(np.clip(np.linalg.eigvalsh(r @ s2 @ r), 0, None)).sum()
+    assert cm._trace_sqrt_product(s1, s2) == pytest.approx(want, rel=1e-6)
+    assert cm._trace_sqrt_product(s2, s2) == pytest.approx(np.trace(s2), rel=1e-9)
+
+
+def test_one_pass_precision_recall_equals_two_manifold_tests():
+    rng = np.random.default_rng(4)
+    training, target = _cap(rng, 2500, d=6), _cap(rng, 2300, d=6, spread=0.5)
+    want = (float(cm.inside_manifold(training, target, 3).mean()), float(cm.inside_manifold(target, training, 3).mean()))
+    assert cm.knn_precision_recall(training, target, 3) == want
+    assert 0.2 < want[0] < 1 and 0.2 < want[1] < 1
+
+
 @pytest.mark.parametrize("text, n", [
     ("Rewrite this memo in a humorous tone and keep it under 50 words.", 2),
     ("Turn this into a letter to a friend and family.", 1),

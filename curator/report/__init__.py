@@ -140,14 +140,18 @@ def _payload(ctx: "Context", cov: "Coverage", model: str | None, columns: Mappin
     texts, _ = prompt_texts(ctx)  # coverage read them in this command: shared
     far_ids = {f["id"] for f in cov.far}
     # every training/target prompt: [text, cluster, kind (0 training, 1 target, 2 both), far]
+    # built a column at a time and zipped (tuples are JSON arrays): one list per prompt with four
+    # lookups in it took 1 s at 250k prompts
     ids = sorted(p for p in cov.members if p in texts)
-    kind = {p: (1 if p in cov.target_ids else 0) + (1 if p in cov.training_ids and p in cov.target_ids else 0)
-            for p in ids}
-    prompts = [[texts[p], int(cov.members[p]), kind[p], int(p in far_ids)] for p in ids]
+    targets, both = cov.target_ids, cov.target_ids & cov.training_ids
+    kinds = [(p in targets) + (p in both) for p in ids]
+    clusters = np.fromiter((cov.members[p] for p in ids), dtype=np.int64, count=len(ids)).tolist()
+    far_flags = [int(p in far_ids) for p in ids] if far_ids else [0] * len(ids)
+    prompts = list(zip([texts[p] for p in ids], clusters, kinds, far_flags))
     # the map: every target prompt, then a seeded sample of the rest
     rng = np.random.default_rng(0)
-    tgt = [i for i, p in enumerate(ids) if kind[p]]
-    rest = [i for i, p in enumerate(ids) if not kind[p]]
+    tgt = [i for i, k in enumerate(kinds) if k]
+    rest = [i for i, k in enumerate(kinds) if not k]
     room = max(MAP_SAMPLE - len(tgt), 0)
     if len(rest) > room:
         rest = sorted(rng.choice(rest, size=room, replace=False).tolist())
