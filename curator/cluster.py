@@ -310,11 +310,20 @@ def _assignments(corpus: "Context", run: int) -> dict[str, int]:
         "SELECT prompt_id, cluster FROM cluster_members WHERE clustering_id = ?", (run,)))
     out = dict(direct)
     parent = dict(corpus.store.rows("SELECT id, duplicate_of FROM prompts WHERE duplicate_of IS NOT NULL"))
+    # most duplicates point straight at a clustered canonical prompt: one comprehension; the rest
+    # are chains (a representative marked a duplicate by a later run), followed to the canonical
+    # prompt at their end, else to the nearest clustered prompt on the way
+    out.update({pid: direct[dup] for pid, dup in parent.items() if dup in direct and dup not in parent})
     for pid, dup in parent.items():
-        root, seen = dup, set()
-        while root not in direct and root in parent and root not in seen:
+        if dup in direct and dup not in parent:
+            continue
+        root, seen, on_way = dup, {pid}, None
+        while root in parent and root not in seen:
+            if on_way is None and root in direct:
+                on_way = root
             seen.add(root)
             root = parent[root]
-        if root in direct:
+        root = root if root in direct else on_way
+        if root is not None:
             out[pid] = direct[root]
     return out

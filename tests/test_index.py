@@ -182,6 +182,29 @@ def test_cluster_quality_floor_on_human_labels(corpus, shared_data):
     assert q["nmi"] >= 0.35 and q["ari"] >= 0.15, q
 
 
+def test_duplicates_follow_their_representative_along_chains(corpus):
+    """A duplicate takes its representative's cluster, also when that representative was itself
+    marked a duplicate by a later run (a chain: it ends at the canonical prompt), and also when it
+    had been clustered itself."""
+    from curator.text import content_id
+
+    texts = [t for pair in PARAPHRASES for t in pair] + UNRELATED
+    _add(corpus, texts)
+    cluster_prompts(corpus, k=3, seed=0)
+    direct = assignments(corpus)
+    ids = [content_id(t) for t in texts]
+    a = ids[0]
+    b = next(p for p in ids if direct[p] != direct[a])  # clustered elsewhere, then marked a duplicate of a
+    c, d, x = [p for p in ids if p not in (a, b)][:3]
+    with corpus.store.transaction() as conn:  # x → a; d → c → b → a
+        conn.executemany("UPDATE prompts SET duplicate_of = ? WHERE id = ?", [(a, x), (a, b), (b, c), (c, d)])
+    corpus.store.conn.execute("DELETE FROM cluster_members WHERE prompt_id IN (?, ?)", (c, d))
+    got = assignments(corpus)
+    assert got[x] == got[b] == got[c] == got[d] == direct[a] != direct[b]
+    rest = set(ids) - {x, b, c, d}
+    assert {p: got[p] for p in rest} == {p: direct[p] for p in rest}
+
+
 def test_cluster_ids_stable_after_adding_ten_percent(corpus, shared_data):
     frame = __import__("pandas").read_csv(shared_data / "labelled/rewrite_labels_16.csv", dtype=str,
                                           keep_default_na=False)

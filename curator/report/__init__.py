@@ -77,10 +77,10 @@ def _jsonable(v):
 
 
 def _blob(value) -> str:
-    """gzip + base64 of compact JSON: only [A-Za-z0-9+/=] reaches the page. Level 3: on the
-    22 MB of a 250k-prompt report 0.38 s instead of 1.05 s at level 6, for 7.3 MB instead of 6.3."""
+    """gzip + base64 of compact JSON: only [A-Za-z0-9+/=] reaches the page. Level 1: on the
+    22 MB of a 250k-prompt report about a third of level 6's time (1.05 s) for a page ~20 % larger."""
     raw = json.dumps(value, ensure_ascii=False, default=_jsonable, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=3, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(raw, compresslevel=1, mtime=0)).decode("ascii")
 
 
 def centroid_layout(centroids: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -109,14 +109,18 @@ def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarr
     """Each prompt at its centroid's position plus its PCA-projected offset, scaled to the room
     around that centroid (half the distance to the nearest other centroid).
     Returns (prompt positions, centroid positions)."""
-    from sklearn.decomposition import PCA
-
     layout = centroid_layout(centroids, seed)
     if len(vectors) == 0:
         return np.zeros((0, 2)), layout
     resid = vectors - centroids[cluster_pos]
     if len(vectors) >= 3:
-        proj = PCA(n_components=2, random_state=seed).fit_transform(resid)
+        # the top two principal axes from the d × d covariance (eigh): sklearn's PCA took 0.4 s
+        # on 20,000 × 384 for what this does in 0.05 s; signs fixed so the picture is stable
+        resid = resid - resid.mean(axis=0)
+        _, vecs = np.linalg.eigh(resid.T @ resid)
+        axes = vecs[:, ::-1][:, :2]
+        axes = axes * np.where(axes[np.abs(axes).argmax(axis=0), [0, 1]] < 0, -1.0, 1.0)
+        proj = resid @ axes
     else:
         proj = np.zeros((len(vectors), 2))
     scale = np.percentile(np.linalg.norm(proj, axis=1), 95) or 1.0
