@@ -22,7 +22,10 @@ user runs it, one ``curator`` process at a time (CLI start-up included), in pipe
 Prints ``stage@N: seconds s`` (wall), ``stage.cpu@N: seconds s`` (user + system CPU of that
 process: on a shared machine the wall time grows with the load, the CPU time much less) and
 ``stage.peak@N: MB MB`` (peak RSS); a stage that exceeds ``--timeout`` prints ``timeout`` and is
-not run at larger sizes.
+not run at larger sizes. Up to ``--repeat-upto`` prompts each stage runs ``--repeat`` times (a
+stage that changes the corpus, dedup and cluster, on a copy of the corpus as it was before its
+first run) and the figures are the medians, with ``stage.range@N: min–max s``: the same command
+on this 2-core virtual machine varied by 20-30 % from one minute to the next (session 14).
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REPO = Path(__file__).resolve().parents[2]
+CHANGES_CORPUS = {"dedup", "cluster"}  # stages whose repeats start from a copy of the corpus before them
 LOAD_SNIPPET = """
 import sys, time
 from curator import Corpus
@@ -113,6 +119,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,250000,1000000")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per stage and size")
     ap.add_argument("--quick", action="store_true", help="sizes 2000,10000")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per stage, medians reported (default 3)")
+    ap.add_argument("--repeat-upto", type=int, default=250_000,
+                    help="repeat only at sizes up to this (default 250000; 1M runs once)")
     ap.add_argument("--build", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.build:  # in its own process, so this one stays small (a child inherits its parent's peak RSS)
@@ -139,24 +148,46 @@ def main() -> None:
                 ("coverage", curator + ["--corpus", root, "coverage", "--html", str(tmp / "r.html")], False),
                 ("listing", curator + ["--corpus", root, "prompts", "--limit", "0"], True),
             ]
+            repeat = max(1, args.repeat) if n <= args.repeat_upto else 1
             for name, cmd, first_line in stages:
                 if name in stopped:
                     print(f"{name}@{n}: skipped s", flush=True)
                     continue
-                wall, peak, first, out = run_measured(cmd, args.timeout, first_line)
-                if wall is None:
+                runs = []
+                snapshot = tmp / "before"
+                for r in range(repeat):
+                    if repeat > 1 and name in CHANGES_CORPUS:
+                        if r == 0:
+                            shutil.copytree(root, snapshot)
+                        else:  # the corpus as the first run found it
+                            shutil.rmtree(root)
+                            shutil.copytree(snapshot, root)
+                    wall, peak, first, out = run_measured(cmd, args.timeout, first_line)
+                    if wall is None:
+                        break
+                    runs.append((wall, peak, first, out, run_measured.cpu))
+                shutil.rmtree(snapshot, ignore_errors=True)
+                if len(runs) < repeat:
                     stopped.add(name)
                     print(f"{name}@{n}: timeout({args.timeout:.0f}) s", flush=True)
                     continue
+                walls = sorted(r[0] for r in runs)
+                wall = float(np.median(walls))
+                first = float(np.median([r[2] for r in runs])) if first_line and runs[0][2] is not None else None
+                peak, out, cpu = max(r[1] for r in runs), runs[-1][3], float(np.median([r[4] for r in runs]))
                 if name == "vector_load" and out.strip():
-                    wall, by_text = map(float, out.strip().splitlines()[-1].split())
-                    print(f"vector_load_by_text@{n}: {by_text:.2f} s", flush=True)
-                if first_line and first is not None:
+                    pairs = [tuple(map(float, r[3].strip().splitlines()[-1].split())) for r in runs]
+                    wall = float(np.median([p[0] for p in pairs]))
+                    walls = sorted(p[0] for p in pairs)
+                    print(f"vector_load_by_text@{n}: {float(np.median([p[1] for p in pairs])):.2f} s", flush=True)
+                if first is not None:
                     print(f"listing_first_row@{n}: {first:.2f} s", flush=True)
                 print(f"{name}@{n}: {wall:.2f} s", flush=True)
+                if repeat > 1:
+                    print(f"{name}.range@{n}: {walls[0]:.2f}–{walls[-1]:.2f} s", flush=True)
                 print(f"{name}.peak@{n}: {peak:.0f} MB", flush=True)
                 if name != "vector_load":  # CPU seconds: what the wall time would be on an idle machine, roughly
-                    print(f"{name}.cpu@{n}: {run_measured.cpu:.2f} s", flush=True)
+                    print(f"{name}.cpu@{n}: {cpu:.2f} s", flush=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
