@@ -162,6 +162,30 @@ def test_held_out_categories_are_found(shared_data):
     assert r["recall"] >= 0.5 and r["false"] <= 0.12, r
 
 
+@pytest.mark.slow
+def test_procedural_labels_are_clean_and_their_held_out_kinds_are_found(shared_data, tmp_path):
+    """On the real procedural prompts, labelled by the vocabulary they were built from (clean,
+    disjoint kinds), held-out kinds are found at issue 14's target: ≥ 0.8 flagged, ≤ 0.1 false
+    (docs/coverage.md: 0.84 and 0.02 over these 5 seeded trials; single trials range 0.69-0.93)."""
+    import pandas as pd
+
+    from coverage_eval import labelled_prompts, trial
+    from procedural_labels import main as write_labels
+
+    out = tmp_path / "labels.csv"
+    assert write_labels([str(out), "--per-category", "60", "--data", str(shared_data / "prompts")]) == 0
+    frame = pd.read_csv(out)
+    assert frame["RewriteLabel"].value_counts().min() >= 60 and frame["RewriteLabel"].nunique() >= 8
+    authors = [a.lower() for a in __import__("json").loads((shared_data / "prompts/procedural_parts/authors.json").read_text())]
+    assert all(any(a in t.lower() for a in authors) for t in frame.loc[frame["RewriteLabel"] == "author", "target"])
+    assert frame.loc[frame["RewriteLabel"] == "replace", "target"].str.contains("every", case=False).all()
+    frame = labelled_prompts(out)
+    results = [trial(frame, seed=s, holdout=3) for s in range(5)]  # the 5 trials of docs/coverage.md
+    recall, false = (float(np.mean([r[k] for r in results])) for k in ("recall", "false"))
+    print(f"recall {recall:.3f}, false {false:.3f}", [round(r["recall"], 2) for r in results])
+    assert recall >= 0.8 and false <= 0.1, results
+
+
 def test_far_list_is_exact_on_real_prompts_when_the_search_probes(shared_data, monkeypatch):
     """Probing the nearest clusters misses the true nearest training prompt for some real target
     prompts (the low-cosine ones the far list is about); far_targets searches those again
