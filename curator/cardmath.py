@@ -221,13 +221,24 @@ def length_profile(lengths: Sequence[int], limit: int | None = None) -> dict:
 
 
 def ks_distance(a: Sequence[int], b: Sequence[int]) -> dict:
-    """Two-sample Kolmogorov–Smirnov statistic (max gap between the two CDFs) and its p-value."""
+    """Two-sample Kolmogorov–Smirnov statistic (max gap between the two CDFs) and its p-value.
+
+    The statistic is exact; the p-value is the asymptotic Kolmogorov distribution at the
+    effective size n = n₁n₂/(n₁+n₂) with Stephens' small-sample correction, Q((√n + 0.12 +
+    0.11/√n)·D) (Numerical Recipes' ``kstwo``). Not ``scipy.stats.ks_2samp``: importing
+    scipy.stats took 0.8 s of every ``coverage --html`` for a figure the card shows as a statistic;
+    the p-values agree with ks_2samp's asymptotic ones (tests/test_card.py)."""
     if not len(a) or not len(b):
         return {"statistic": None, "pvalue": None}
-    from scipy.stats import ks_2samp
+    from scipy.special import kolmogorov
 
-    res = ks_2samp(np.asarray(a), np.asarray(b))
-    return {"statistic": round(float(res.statistic), 4), "pvalue": float(f"{res.pvalue:.4g}")}
+    a, b = np.sort(np.asarray(a, dtype=float)), np.sort(np.asarray(b, dtype=float))
+    both = np.concatenate([a, b])
+    gap = np.abs(np.searchsorted(a, both, side="right") / len(a) - np.searchsorted(b, both, side="right") / len(b))
+    d = float(gap.max())
+    en = np.sqrt(len(a) * len(b) / (len(a) + len(b)))
+    p = float(np.clip(kolmogorov((en + 0.12 + 0.11 / en) * d), 0.0, 1.0))
+    return {"statistic": round(d, 4), "pvalue": float(f"{p:.4g}")}
 
 
 # -- instructions per prompt ----------------------------------------------------------------------

@@ -98,6 +98,20 @@ def test_the_trace_term_survives_a_singular_covariance():
     assert cm._trace_sqrt_product(s2, s2) == pytest.approx(np.trace(s2), rel=1e-9)
 
 
+@pytest.mark.parametrize("n1, n2, shift", [(30, 40, 0), (30, 40, 3), (200, 150, 1), (5000, 3000, 0.3),
+                                           (50000, 12500, 0.1)])
+def test_ks_without_scipy_stats_agrees_with_ks_2samp(n1, n2, shift):
+    """Word counts are integers with many ties: the statistic must be ks_2samp's exactly, the
+    asymptotic p-value close to its (exact or asymptotic) one."""
+    from scipy.stats import ks_2samp
+
+    rng = np.random.default_rng(n1 + n2)
+    a, b = rng.poisson(12, n1), rng.poisson(12 + shift, n2)
+    want, got = ks_2samp(a, b), cm.ks_distance(a.tolist(), b.tolist())
+    assert got["statistic"] == round(float(want.statistic), 4)
+    assert got["pvalue"] == pytest.approx(want.pvalue, rel=0.06, abs=0.015)
+
+
 def test_one_pass_precision_recall_equals_two_manifold_tests():
     rng = np.random.default_rng(4)
     training, target = _cap(rng, 2500, d=6), _cap(rng, 2300, d=6, spread=0.5)

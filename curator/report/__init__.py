@@ -11,10 +11,10 @@ could not draw the cluster labels / click-to-open we need without as much glue c
 
 Why this map: t-SNE/UMAP on every prompt costs minutes at 100k+ prompts (umap-learn also brings
 numba, whose JIT start-up alone is seconds), and PCA of the raw embeddings is one overlapping
-cloud. Instead the *centroids* (k ≤ 1,000) are laid out with scikit-learn's t-SNE (PCA for k < 6)
-so neighbouring clusters sit near each other, and each prompt is drawn around its centroid at its
-PCA-projected offset, scaled to the room around that centroid: clusters are readable, label
-positions are exact, and a prompt far from its centroid is drawn far out.
+cloud. Instead the *centroids* (k ≤ 1,000) are laid out with t-SNE (principal axes for k < 6;
+:mod:`.layout`, numpy only) so neighbouring clusters sit near each other, and each prompt is drawn
+around its centroid at its PCA-projected offset, scaled to the room around that centroid: clusters
+are readable, label positions are exact, and a prompt far from its centroid is drawn far out.
 
 Scale: the map holds at most MAP_SAMPLE prompts (every target prompt first); the full member
 lists, the samples and the far list are gzip-compressed JSON in base64 inside the page, decoded by
@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from ..store import utcnow
+from .layout import centroid_layout, map_points
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -81,56 +82,6 @@ def _blob(value) -> str:
     22 MB of a 250k-prompt report about a third of level 6's time (1.05 s) for a page ~20 % larger."""
     raw = json.dumps(value, ensure_ascii=False, default=_jsonable, separators=(",", ":")).encode("utf-8")
     return base64.b64encode(gzip.compress(raw, compresslevel=1, mtime=0)).decode("ascii")
-
-
-def centroid_layout(centroids: np.ndarray, seed: int = 0) -> np.ndarray:
-    """2-D positions of the centroids, scaled to [0, 1]: t-SNE (PCA below 6 clusters)."""
-    k = len(centroids)
-    if k == 0:
-        return np.zeros((0, 2))
-    if k == 1:
-        return np.array([[0.5, 0.5]])
-    if k < 6:
-        from sklearn.decomposition import PCA
-
-        xy = PCA(n_components=2, random_state=seed).fit_transform(centroids) if k > 2 else \
-            np.array([[0.0, 0.0], [1.0, 0.0]])
-    else:
-        from sklearn.manifold import TSNE
-
-        xy = TSNE(n_components=2, perplexity=min(30.0, (k - 1) / 3), init="pca", random_state=seed,
-                  metric="cosine", max_iter=500).fit_transform(centroids.astype(np.float64))
-    xy = xy - xy.min(axis=0)
-    return xy / max(float(xy.max()), 1e-9)
-
-
-def map_points(vectors: np.ndarray, cluster_pos: np.ndarray, centroids: np.ndarray,
-               seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Each prompt at its centroid's position plus its PCA-projected offset, scaled to the room
-    around that centroid (half the distance to the nearest other centroid).
-    Returns (prompt positions, centroid positions)."""
-    layout = centroid_layout(centroids, seed)
-    if len(vectors) == 0:
-        return np.zeros((0, 2)), layout
-    resid = vectors - centroids[cluster_pos]
-    if len(vectors) >= 3:
-        # the top two principal axes from the d × d covariance (eigh): sklearn's PCA took 0.4 s
-        # on 20,000 × 384 for what this does in 0.05 s; signs fixed so the picture is stable
-        resid = resid - resid.mean(axis=0)
-        _, vecs = np.linalg.eigh(resid.T @ resid)
-        axes = vecs[:, ::-1][:, :2]
-        axes = axes * np.where(axes[np.abs(axes).argmax(axis=0), [0, 1]] < 0, -1.0, 1.0)
-        proj = resid @ axes
-    else:
-        proj = np.zeros((len(vectors), 2))
-    scale = np.percentile(np.linalg.norm(proj, axis=1), 95) or 1.0
-    if len(layout) > 1:
-        d = np.linalg.norm(layout[:, None, :] - layout[None, :, :], axis=2)
-        np.fill_diagonal(d, np.inf)
-        room = np.minimum(d.min(axis=1) / 2, 0.15)
-    else:
-        room = np.array([0.3])
-    return layout[cluster_pos] + proj / scale * room[cluster_pos][:, None], layout
 
 
 def _payload(ctx: "Context", cov: "Coverage", model: str | None, columns: Mapping[str, Mapping[int, Any]]):
