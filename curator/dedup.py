@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .dedup_index import EXACT_LIMIT, Progress, similar_pairs  # noqa: F401  (re-exported)
+from .dedup_index import EXACT_LIMIT, Progress, one_thread, similar_pairs  # noqa: F401  (re-exported)
 from .queries import canonical_prompts
 from .slots import PARALLEL_FROM, Lexicon, SlotReader, load_lexicon, slot_difference, slot_signature, slot_signatures
 from .store import dumps, utcnow
@@ -213,9 +213,12 @@ def group_vectors(vectors: np.ndarray, texts: Sequence[str], order: np.ndarray, 
     ``texts`` (its helper process works during the caller's vector load and the pair search).
     Otherwise the slot values of the rows in some pair are read after the search; not beside it
     in a thread: on 2 cores a pure-Python thread and faiss's OpenMP threads slowed each other down
-    until the overlap saved nothing (session 13: pair search 10.8 s with it, 5 s alone).
+    until the overlap saved nothing (session 13: pair search 10.8 s with it, 5 s alone). While
+    the helper runs the search uses one thread: three busy threads on two cores made it 9.6 s
+    instead of 6.5 s at 250k prompts (session 14), and the helper has the other core.
     """
-    pairs = similar_pairs(vectors, threshold, exact, pairs_progress)
+    with one_thread() if reader is not None and reader.running else nullcontext():
+        pairs = similar_pairs(vectors, threshold, exact, pairs_progress)
     found = len(pairs)
     if lexicon is not None and len(pairs):
         codes = slot_codes(texts, lexicon, progress=slots_progress, reader=reader) if reader is not None else None

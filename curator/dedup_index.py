@@ -17,7 +17,8 @@ embeddings is measured in scripts/bench/dedup.py (docs/performance.md).
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -32,6 +33,22 @@ MIN_CAP = 2048
 # points per list: at 250k real jittered prompts 1.3 s faster, 36 % less block work (sum of squared
 # list sizes 538M → 342M) and recall against exact pairs 0.9996 vs 0.9992 (session 13)
 PCA_DIM = 96
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """faiss's OpenMP and the BLAS on one thread inside the block (restored after): for a search
+    that shares the machine with another busy process."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def similar_pairs(vectors: np.ndarray, threshold: float, exact: bool | None = None,

@@ -89,7 +89,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "cluster": {
         "k": Key((str, int), "auto", "number of clusters, or \"auto\"", _k_value),
         "seed": Key(INT, 0, "random seed of k-means", _range(0)),
-        "auto_sample": Key(INT, 10_000, "k=auto: prompts the candidate k values are fitted on", _range(100)),
+        "auto_sample": Key(INT, 10_000, "k=auto: at most this many prompts the candidate k values are fitted on (a fifth of the corpus, at least 5,000, when that is fewer)", _range(100)),
         "max_k": Key(INT, 1000, "k=auto: largest k tried", _range(2)),
     },
     "coverage": {

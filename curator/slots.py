@@ -187,75 +187,101 @@ def slot_difference(a: str, b: str, lexicon: Lexicon) -> tuple[list[str], list[s
     return sorted(sa - sb), sorted(sb - sa)
 
 
-#: from this many texts on, a :class:`SlotReader` hands part of them to a helper process
+#: from this many texts on, a :class:`SlotReader` starts a helper process
 PARALLEL_FROM = 40_000
+#: texts per answer of the helper (about 50 ms of work), and per step of the caller
+HELPER_CHUNK, CALLER_CHUNK = 2000, 1000
 
 
 class SlotReader:
     """``slot_signature`` of many texts, started early and collected later.
 
-    It is pure Python (about 5 s for 250k prompts on one core). From ``PARALLEL_FROM`` texts on,
-    ``share`` of them go at once to a helper interpreter (``python -c``; a pickle in a temporary
-    file, the signatures back on its stdout), which works while the caller does other things
-    (dedup loads vectors and searches pairs meanwhile); :meth:`result` reads the rest here and
-    joins the two. Not ``multiprocessing``: a fork copies a parent that runs BLAS and OpenMP
-    threads, and a spawn re-runs the caller's script when it has no ``if __name__ ==
-    "__main__"`` guard. If the helper cannot start or fails, this process reads its part too.
+    It is pure Python (about 5 s for 250k prompts on one core). From ``PARALLEL_FROM`` texts on
+    a helper interpreter (``python -c``; the texts in a pickle in a temporary file) reads them
+    from the last one backwards, answering every ``HELPER_CHUNK`` texts on its stdout, while the
+    caller does other things (dedup loads vectors and searches pairs meanwhile). :meth:`result`
+    then reads from the first text forwards until it meets the helper, and stops the helper.
+    Neither side waits for the other: with a fixed half for each (sessions 13-14) the helper was
+    done during the pair search and the caller then read its half alone for 2.8 s with one core
+    idle. Not ``multiprocessing``: a fork copies a parent that runs BLAS and OpenMP threads, and a
+    spawn re-runs the caller's script when it has no ``if __name__ == "__main__"`` guard. If the
+    helper cannot start or dies, the caller reads whatever it did not answer.
     """
 
-    def __init__(self, texts: Sequence[str], lexicon: Lexicon, share: float = 0.5):
+    def __init__(self, texts: Sequence[str], lexicon: Lexicon):
         self.lexicon = lexicon
-        self.total = len(texts)
-        cut = self.total - int(self.total * share) if self.total >= PARALLEL_FROM else self.total
-        self.mine, self.theirs = list(texts[:cut]), list(texts[cut:])
+        self.texts = list(texts)
+        self.total = len(self.texts)
         self._helper: subprocess.Popen | None = None
-        self._answer: list[bytes] = []
+        self._chunks: list[tuple[int, list]] = []  # (first index, signatures), appended by _listen
+        self._low = self.total  # the helper has answered every text from here on
         self._talk: threading.Thread | None = None
         self._handoff: Path | None = None
-        if self.theirs:
+        self.caller_read = 0  # texts result() read here (the rest came from the helper)
+        if self.total >= PARALLEL_FROM:
             try:
                 # the texts go through a file: fed through a pipe by a thread, the writing needed
                 # the GIL for every 512 bytes and got it only when the caller paused
                 with tempfile.NamedTemporaryFile("wb", suffix=".slots", delete=False) as f:
                     self._handoff = Path(f.name)
-                    pickle.dump((lexicon, self.theirs), f, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((lexicon, self.texts, HELPER_CHUNK), f, protocol=pickle.HIGHEST_PROTOCOL)
                 self._helper = subprocess.Popen(
                     [sys.executable, "-c", "from curator.slots import _serve; _serve()", str(self._handoff)],
                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-                out = self._helper.stdout
-                self._talk = threading.Thread(target=lambda: self._answer.append(out.read()), daemon=True)
+                self._talk = threading.Thread(target=self._listen, args=(self._helper.stdout,), daemon=True)
                 self._talk.start()
             except OSError:  # no processes or no temporary files here (a sandbox)
                 self.close()
 
-    def result(self, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, ...]]:
-        """Every text's signature, in order; ``progress(done, total)`` every 10,000 read here."""
+    def _listen(self, out) -> None:
+        """Collect the helper's answers: each (first index, signatures) ends where the previous began."""
         try:
-            out = []
-            for done, text in enumerate(self.mine, 1):
-                out.append(slot_signature(text, self.lexicon))
-                if progress is not None and (done % 10_000 == 0 or done == len(self.mine)):
-                    progress(done, self.total)
-            if self.theirs:
-                got = None
-                if self._helper is not None and self._talk is not None:
-                    self._talk.join()
-                    if self._helper.wait() == 0 and self._answer:
-                        got = pickle.loads(self._answer[0])
-                if got is None or len(got) != len(self.theirs):
-                    got = [slot_signature(t, self.lexicon) for t in self.theirs]
-                out += got
+            while True:
+                lo, sigs = pickle.load(out)
+                if lo + len(sigs) != self._low:
+                    return
+                self._chunks.append((lo, sigs))
+                self._low = lo  # after the append: a reader of _low finds its chunk stored
+        except Exception:  # EOF, or a helper stopped mid-answer: what arrived whole stands
+            return
+
+    @property
+    def running(self) -> bool:
+        """The helper is still reading (it has not answered every text, died or been stopped)."""
+        return self._helper is not None and self._helper.poll() is None and self._low > 0
+
+    @property
+    def theirs(self) -> int:
+        """Texts the helper has answered so far."""
+        return self.total - self._low
+
+    def result(self, progress: Callable[[int, int], None] | None = None) -> list[tuple[str, ...]]:
+        """Every text's signature, in order; ``progress(done, total)`` as the two sides go."""
+        try:
+            out: list[tuple[str, ...]] = []
+            while len(out) < self._low:  # _low only falls; read here up to where the helper is
+                end = min(len(out) + CALLER_CHUNK, self._low)
+                out += [slot_signature(t, self.lexicon) for t in self.texts[len(out):end]]
                 if progress is not None:
-                    progress(self.total, self.total)
+                    progress(min(len(out) + self.theirs, self.total), self.total)
+            met = self.caller_read = len(out)
+            self.close()  # the helper's remaining work was done here
+            for lo, sigs in reversed(self._chunks):  # ascending, contiguous, ending at total
+                if lo + len(sigs) > met:
+                    out += sigs[max(met - lo, 0):]
+            if progress is not None:
+                progress(self.total, self.total)
             return out
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop the helper if it still runs (an interrupted caller) and remove the hand-off file."""
+        """Stop the helper if it still runs (done, or an interrupted caller); remove the hand-off file."""
         if self._helper is not None and self._helper.poll() is None:
             self._helper.kill()
             self._helper.wait()
+        if self._talk is not None:
+            self._talk.join(timeout=5)
         if self._handoff is not None:
             self._handoff.unlink(missing_ok=True)
             self._handoff = None
@@ -269,15 +295,19 @@ class SlotReader:
 
 def slot_signatures(texts: Sequence[str], lexicon: Lexicon,
                     progress: Callable[[int, int], None] | None = None) -> list[tuple[str, ...]]:
-    """``slot_signature`` of every text (half of them in a helper process from 40k texts on:
-    5 s → 3 s for 250k prompts on 2 cores), with ``progress(done, total)``."""
+    """``slot_signature`` of every text (from 40k texts on, a helper process reads from the end
+    while this one reads from the start: :class:`SlotReader`), with ``progress(done, total)``."""
     return SlotReader(texts, lexicon).result(progress)
 
 
 def _serve() -> None:
-    """The helper side of ``slot_signatures``: (lexicon, texts) pickled in the file named by the
-    first argument, their signatures pickled to stdout."""
+    """The helper side of :class:`SlotReader`: (lexicon, texts) pickled in the file named by the
+    first argument; the signatures from the last text backwards, pickled to stdout a chunk at a
+    time as (first index, signatures), until every text is answered or the caller stops it."""
     with open(sys.argv[1], "rb") as f:
-        lexicon, texts = pickle.load(f)
-    pickle.dump([slot_signature(t, lexicon) for t in texts], sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    sys.stdout.buffer.flush()
+        lexicon, texts, chunk = pickle.load(f)
+    out = sys.stdout.buffer
+    for hi in range(len(texts), 0, -chunk):
+        lo = max(hi - chunk, 0)
+        pickle.dump((lo, [slot_signature(t, lexicon) for t in texts[lo:hi]]), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
