@@ -25,6 +25,7 @@ measured precision/recall on labelled real data are in docs/performance.md.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -345,7 +346,8 @@ def apply_dedup(corpus: "Context", plan: DedupPlan, progress: bool = True) -> in
     return run_id
 
 
-#: from this many changes on, ``set_duplicate_of`` rebuilds the duplicate_of index instead of updating it
+#: from this many changes on, ``set_duplicate_of`` drops the duplicate_of index and builds it again after
+#: the UPDATE, in the same transaction: one sort instead of scattered index writes (1.2 s → 0.8 s at 186k)
 REBUILD_INDEX_FROM = 20_000
 
 
@@ -367,11 +369,6 @@ def set_duplicate_of(conn, changes: list[tuple[str, str | None]], run_id: int | 
     if run_id is not None:
         conn.execute("INSERT INTO dedup_changes (run_id, prompt_id, old_duplicate_of, new_duplicate_of)"
                      " SELECT ?, id, NULL, value FROM dedup_set", (run_id,))
-    import sqlite3
-
-    # past REBUILD_INDEX_FROM changes the duplicate_of index is dropped and built again after the
-    # UPDATE, inside the same transaction: one sort instead of 186k scattered index writes (the
-    # UPDATE at 250k prompts: 1.2 s → 0.6 s + 0.2 s to rebuild)
     index = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'prompts_dup'").fetchone() \
         if len(changes) >= REBUILD_INDEX_FROM else None
     if index is not None:

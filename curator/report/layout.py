@@ -49,9 +49,7 @@ def tsne(x: np.ndarray, perplexity: float = 30.0, iterations: int | None = None)
         hi = np.where(high, hi, beta)
         beta = np.where(np.isinf(hi), beta * 2, (lo + hi) / 2)
     joint = np.maximum((p + p.T) / (2 * n), 1e-12).astype(np.float32)
-    centred = x - x.mean(axis=0)
-    _, vecs = np.linalg.eigh(centred.T @ centred)
-    y = centred @ vecs[:, ::-1][:, :2]
+    y = _principal_axes(x)  # PCA initialisation, as scikit-learn's init="pca"
     y = (y / (np.std(y[:, 0]) or 1.0) * 1e-4).astype(np.float32)
     rate = max(n / 12.0 / 4.0, 50.0)
     update, gains = np.zeros_like(y), np.ones_like(y)
