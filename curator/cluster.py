@@ -23,6 +23,7 @@ clusters); the top terms plus the prompt closest to the centroid name the cluste
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -32,8 +33,6 @@ import numpy as np
 
 from .errors import CuratorError
 from .queries import canonical_prompts
-import json
-
 from .store import dumps, utcnow
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
 MAX_AUTO_CANDIDATES = 6
 SILHOUETTE_SAMPLE = 3000
 TRAIN_PER_CENTROID = 256  # faiss's default sub-sampling of the training set
-AUTO_NITER = 12
+AUTO_NITER = 8  # candidate fits: same k as 12 iterations at 25k and 50k (3 seeds each), silhouettes within 0.005
 AUTO_MIN_SAMPLE = 5_000  # choose_k fits its candidates on at least this many rows (all below it)
 # Words every rewrite prompt shares: as label terms they name nothing.
 PROMPT_WORDS = {"rewrite", "rewritten", "text", "make", "convert", "turn", "write", "change", "transform",
@@ -82,14 +81,42 @@ def auto_candidates(n: int, max_k: int = 1000, sample: int | None = None) -> lis
     return sorted({max(2, min(limit, int(round(base * f)))) for f in np.geomspace(0.5, 2.0, MAX_AUTO_CANDIDATES)})
 
 
+def cosine_silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette coefficient under cosine distance, equal to scikit-learn's
+    ``silhouette_score(x, labels, metric="cosine")``.
+
+    Why not scikit-learn's: it builds the n × n distance matrix per candidate, which cost as much as
+    fitting the candidates (0.6 s for six candidates on 3,000 points; issue 17 counts the cost of
+    choosing k). For unit rows the summed cosine distance from a point to a cluster is
+    ``n_c − x·S_c`` (``S_c`` the sum of the cluster's rows), so all point-to-cluster means come from
+    one (n × d) @ (d × k) product. Sums are float64: ``n_c − x·S_c`` subtracts two numbers near n_c.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    _, own, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
+    n, k = len(x), len(counts)
+    if not 2 <= k <= n - 1:
+        raise ValueError(f"silhouette needs 2 <= clusters <= n - 1, got {k} clusters for {n} rows")
+    sums = np.zeros((k, x.shape[1]))
+    np.add.at(sums, own, x)
+    summed = np.maximum(counts[None, :] - x @ sums.T, 0.0)  # (n, k) summed distance to each cluster
+    rows = np.arange(n)
+    a = summed[rows, own] / np.maximum(counts[own] - 1, 1)  # the point's own distance (0) is in the sum
+    others = summed / counts[None, :]
+    others[rows, own] = np.inf
+    b = others.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.nan_to_num((b - a) / np.maximum(a, b))
+    s[counts[own] == 1] = 0.0  # scikit-learn's convention for a point alone in its cluster
+    return float(s.mean())
+
+
 def choose_k(x: np.ndarray, seed: int = 0, sample: int = 10_000, max_k: int = 1000) -> tuple[int, dict[int, float]]:
     """k with the best cosine silhouette among candidates, each fitted on a sample of ``x``.
 
     The sample is ``sample`` rows at most, and a fifth of ``x`` (at least AUTO_MIN_SAMPLE) below
     that: fitting six candidates on 10,000 of 25,000 prompts cost 1.5× the final fit (auto took
     2.46× a fixed fit; issue 17 asks ≤ 2×); on 5,000 it chose the same k (224) and took 1.84×."""
-    from sklearn.metrics import silhouette_score
-
     n = len(x)
     if n < 6:
         return max(1, min(2, n)), {}
@@ -103,7 +130,7 @@ def choose_k(x: np.ndarray, seed: int = 0, sample: int = 10_000, max_k: int = 10
         _, assign = kmeans(sub, k, seed, niter=AUTO_NITER)
         if len(set(assign[pick])) < 2:
             continue
-        scores[k] = float(silhouette_score(sub[pick], assign[pick], metric="cosine"))
+        scores[k] = cosine_silhouette(sub[pick], assign[pick])
     best = max(scores, key=scores.get) if scores else cands[0]
     return best, scores
 

@@ -251,3 +251,28 @@ def test_vendi_score_counts_distinct_items():
     eye = np.eye(5, dtype=np.float32)
     assert vendi_score(eye) == pytest.approx(5.0)
     assert vendi_score(np.repeat(eye[:1], 5, axis=0)) == pytest.approx(1.0)
+
+
+def test_cosine_silhouette_equals_scikit_learn_on_real_prompts(corpus, shared_data):
+    """choose_k scores its candidates with curator's own silhouette (one matrix product per k):
+    it must be scikit-learn's cosine silhouette, on k-means clusters, human labels and singletons."""
+    from sklearn.metrics import silhouette_score
+
+    from cluster_quality import labelled_prompts
+    from curator.cluster import AUTO_NITER, choose_k, cosine_silhouette, kmeans
+
+    frame = labelled_prompts(shared_data / "labelled/rewrite_labels_16.csv")
+    x = embed_texts(corpus, frame["target"].tolist(), progress=False)
+    human = frame["RewriteLabel"].to_numpy()
+    singletons = np.arange(len(x)) % (len(x) // 2)  # most clusters pairs, some a single point
+    for labels in [kmeans(x, 2, 0)[1], kmeans(x, 40, 0)[1], human, singletons]:
+        ref = silhouette_score(x, labels, metric="cosine")
+        assert cosine_silhouette(x, labels) == pytest.approx(ref, abs=1e-6)
+    assert cosine_silhouette(x * 3.0, human) == pytest.approx(silhouette_score(x, human, metric="cosine"), abs=1e-6)
+    with pytest.raises(ValueError):
+        cosine_silhouette(x, np.zeros(len(x), dtype=int))  # one cluster has no silhouette
+    k, scores = choose_k(x, seed=0)  # 565 prompts: every candidate is fitted and scored on all of them
+    assert len(scores) >= 2 and k == max(scores, key=scores.get)
+    for cand, score in scores.items():
+        assign = kmeans(x, cand, 0, niter=AUTO_NITER)[1]
+        assert score == pytest.approx(silhouette_score(x, assign, metric="cosine"), abs=1e-6)

@@ -12,6 +12,10 @@ Per size, in the same run (ratios compare like with like on a shared machine):
   one fixed fit at the k it chose (``auto_vs_fixed_same_k``: the cost of choosing);
 - quality beside time: mean cosine distance to the cluster's mean direction (lower is better) and
   NMI against the human labels.
+Each timing is the median of ``--repeat`` runs (3 by default), with ``name_range: min–max s``: the
+same fit varied 20–30 % from one minute to the next on the shared 2-core machine, more than the
+differences measured. The auto and fixed-at-its-k fits alternate, and their ratio is the median of
+the per-round ratios, so a slow minute slows both sides of a ratio alike.
 Prints `name: value unit` lines. Usage: python scripts/bench/cluster.py [--sizes 25000,100000] [--quick]
 """
 
@@ -73,11 +77,31 @@ def mean_distance(x: np.ndarray, assign: np.ndarray) -> float:
     return float((1 - np.einsum("ij,ij->i", x, cent[assign].astype(np.float32))).mean())
 
 
+def timed(fn, repeat: int) -> tuple[list[float], object]:
+    """Sorted wall times of ``repeat`` calls of ``fn`` and the first call's result."""
+    times, first = [], None
+    for r in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+        first = out if r == 0 else first
+    return sorted(times), first
+
+
+def show(name: str, times: list[float]) -> float:
+    med = float(np.median(times))
+    print(f"{name}: {med:.2f} s")
+    if len(times) > 1:
+        print(f"{name}_range: {min(times):.2f}–{max(times):.2f} s")
+    return med
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="25000,100000,250000", help="comma-separated sizes")
     ap.add_argument("--quick", action="store_true", help="one size of 25,000")
     ap.add_argument("--sigma", type=float, default=0.02)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per timing, medians reported (default 3)")
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "curator-bench" / "corpus"),
                     help="corpus directory caching the embeddings of the real prompts")
     args = ap.parse_args(argv)
@@ -93,32 +117,36 @@ def main(argv: list[str] | None = None) -> int:
         x, src = jitter(base, n, args.sigma)
         k = max(2, int(round(math.sqrt(n / 2))))
         has = lab[src] != ""
-        t = time.perf_counter()
-        _, ours = kmeans(x, k, seed=0)
-        t_fixed = time.perf_counter() - t
-        t = time.perf_counter()
-        mb = MiniBatchKMeans(k, random_state=0, n_init=1, batch_size=4096).fit(x).labels_
-        t_mb = time.perf_counter() - t
-        t = time.perf_counter()
-        k_auto, _ = choose_k(x, seed=0)
-        _, auto = kmeans(x, k_auto, seed=0)
-        t_auto = time.perf_counter() - t
-        t = time.perf_counter()
-        kmeans(x, k_auto, seed=0)
-        t_same = time.perf_counter() - t
+        rep = max(1, args.repeat)
+        fixed_times, (_, ours) = timed(lambda: kmeans(x, k, seed=0), rep)
+        mb_times, mb = timed(lambda: MiniBatchKMeans(k, random_state=0, n_init=1, batch_size=4096).fit(x).labels_,
+                             rep)
+        auto_times, same_times, ratios, auto, k_auto = [], [], [], None, None
+        for r in range(rep):  # alternate, so both sides of each ratio see the same minute
+            t = time.perf_counter()
+            k_r, _ = choose_k(x, seed=0)
+            _, assign = kmeans(x, k_r, seed=0)
+            auto_times.append(time.perf_counter() - t)
+            auto, k_auto = (assign, k_r) if r == 0 else (auto, k_auto)
+            t = time.perf_counter()
+            kmeans(x, k_auto, seed=0)
+            same_times.append(time.perf_counter() - t)
+            ratios.append(auto_times[-1] / same_times[-1])
         tag = f"n{n}"
         print(f"{tag}_k: {k} clusters")
-        print(f"{tag}_curator_fixed_k: {t_fixed:.2f} s")
-        print(f"{tag}_sklearn_minibatch: {t_mb:.2f} s")
+        t_fixed = show(f"{tag}_curator_fixed_k", fixed_times)
+        t_mb = show(f"{tag}_sklearn_minibatch", mb_times)
         print(f"{tag}_speedup_vs_minibatch: {t_mb / t_fixed:.2f} ratio")
         print(f"{tag}_curator_mean_distance: {mean_distance(x, ours):.4f} cosine")
         print(f"{tag}_minibatch_mean_distance: {mean_distance(x, mb):.4f} cosine")
         print(f"{tag}_curator_nmi_human: {normalized_mutual_info_score(lab[src][has], ours[has]):.3f} score")
         print(f"{tag}_minibatch_nmi_human: {normalized_mutual_info_score(lab[src][has], mb[has]):.3f} score")
         print(f"{tag}_auto_k: {k_auto} clusters")
-        print(f"{tag}_curator_auto: {t_auto:.2f} s")
-        print(f"{tag}_curator_fixed_at_auto_k: {t_same:.2f} s")
-        print(f"{tag}_auto_vs_fixed_same_k: {t_auto / t_same:.2f} ratio")
+        show(f"{tag}_curator_auto", sorted(auto_times))
+        show(f"{tag}_curator_fixed_at_auto_k", sorted(same_times))
+        print(f"{tag}_auto_vs_fixed_same_k: {float(np.median(ratios)):.2f} ratio")
+        if len(ratios) > 1:
+            print(f"{tag}_auto_vs_fixed_same_k_range: {min(ratios):.2f}–{max(ratios):.2f} ratio")
         print(f"{tag}_curator_auto_mean_distance: {mean_distance(x, auto):.4f} cosine")
         sys.stdout.flush()
     return 0
