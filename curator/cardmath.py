@@ -126,6 +126,12 @@ def frechet_bootstrap(a: np.ndarray, b: np.ndarray, rounds: int = 30, seed: int 
     return value, max(value - (mid - float(lo)), 0.0), value + (float(hi) - mid)
 
 
+# Rows per block of the distance loops: 512 × 5,000 float32 is 10 MB per block (2,048 rows made
+# 41 MB plus as much again for np.partition's copy, 120 MB at the card's peak) for the same speed
+# (5,000 × 5,000 precision/recall: 0.84 s at 2,048 rows, 0.80 s at 512).
+BLOCK = 512
+
+
 def _sq_dists(a: np.ndarray, b: np.ndarray, bb: np.ndarray | None = None) -> np.ndarray:
     """Squared Euclidean distances, float32, built in place on the product (no temporaries of
     the full block: about 2× faster than the three-array expression on 2,048 × 5,000)."""
@@ -146,9 +152,9 @@ def knn_radii(x: np.ndarray, k: int = 3) -> np.ndarray:
     out = np.empty(len(x))
     x = np.asarray(x, dtype=np.float32)
     xx = (x * x).sum(1)
-    for s in range(0, len(x), 2048):
-        d = _sq_dists(x[s:s + 2048], x, xx)
-        out[s:s + 2048] = np.partition(d, k, axis=1)[:, k]  # index 0 is the point itself
+    for s in range(0, len(x), BLOCK):
+        d = _sq_dists(x[s:s + BLOCK], x, xx)
+        out[s:s + BLOCK] = np.partition(d, k, axis=1)[:, k]  # index 0 is the point itself
     return out
 
 
@@ -156,9 +162,9 @@ def inside_manifold(points: np.ndarray, manifold: np.ndarray, k: int = 3) -> np.
     """Boolean per row of ``points``: inside the ball of at least one row of ``manifold``."""
     radii = knn_radii(manifold, k)
     inside = np.zeros(len(points), dtype=bool)
-    for s in range(0, len(points), 2048):
-        d = _sq_dists(points[s:s + 2048], manifold)
-        inside[s:s + 2048] = (d <= radii[None, :]).any(axis=1)
+    for s in range(0, len(points), BLOCK):
+        d = _sq_dists(points[s:s + BLOCK], manifold)
+        inside[s:s + BLOCK] = (d <= radii[None, :]).any(axis=1)
     return inside
 
 
@@ -177,10 +183,10 @@ def knn_precision_recall(training: np.ndarray, target: np.ndarray, k: int = 3) -
     tt = (target * target).sum(1)
     inside_target = np.zeros(len(training), dtype=bool)   # training rows in some target ball
     inside_training = np.zeros(len(target), dtype=bool)   # target rows in some training ball
-    for s in range(0, len(training), 2048):
-        d = _sq_dists(training[s:s + 2048], target, tt)
-        inside_target[s:s + 2048] = (d <= r_target[None, :]).any(axis=1)
-        inside_training |= (d <= r_training[s:s + 2048, None]).any(axis=0)
+    for s in range(0, len(training), BLOCK):
+        d = _sq_dists(training[s:s + BLOCK], target, tt)
+        inside_target[s:s + BLOCK] = (d <= r_target[None, :]).any(axis=1)
+        inside_training |= (d <= r_training[s:s + BLOCK, None]).any(axis=0)
     return float(inside_target.mean()), float(inside_training.mean())
 
 

@@ -40,6 +40,27 @@ def prompt_texts(ctx: Context) -> tuple[dict[str, str], frozenset[str]]:
     return ctx.store.cached(("prompt_texts",), read)
 
 
+def prompt_roles(ctx: Context) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """(ids of prompts seen with a non-target role, dataset → ids of prompts seen as target
+    prompts there), from one scan of the prompt provenance, read once per state of the database.
+
+    Coverage and the card's training side both start from it: the card used to ask SQLite for
+    "canonical prompts with a non-target provenance record" with a correlated EXISTS, 0.75 s at
+    250k prompts against 0.23 s for the scan, and kept a second copy of every text."""
+    def read() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+        training: set[str] = set()
+        targets: dict[str, set[str]] = {}
+        for pid, dataset, role in ctx.store.rows(  # plain tuples: a row per provenance record
+                "SELECT item_id, dataset, role FROM provenance WHERE +item_kind = 'prompt'"):
+            if role == "target":
+                targets.setdefault(dataset, set()).add(pid)
+            else:
+                training.add(pid)
+        return frozenset(training), {d: frozenset(ids) for d, ids in targets.items()}
+
+    return ctx.store.cached(("prompt_roles",), read)
+
+
 def rewrite_prompts(ctx: Context, columns: str = "id, text") -> list:
     """Canonical prompts that may be given to a model as a rewrite prompt: not templates (a prompt
     with an unfilled slot such as {topic} or [recipient] is expanded by `curator expand`, never

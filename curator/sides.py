@@ -59,8 +59,16 @@ def training_prompts(ctx: "Context", basis: str = "auto") -> dict[str, str]:
     """id → text of the training side's prompts under ``basis`` (see the module docstring)."""
     basis = resolve_basis(ctx, basis)
     if basis == "prompts":
-        return _texts(ctx, "SELECT v.item_id FROM provenance v WHERE v.item_id = p.id AND +v.item_kind = 'prompt' "
-                           "AND v.role != 'target'", (), canonical=True)
+        # from the shared scans coverage makes too (in one command: the same text objects, no second
+        # read): 0.3 s instead of 1.6 s for a correlated EXISTS query at 250k prompts
+        from .queries import prompt_roles, prompt_texts
+
+        def read() -> dict[str, str]:
+            training, _ = prompt_roles(ctx)
+            texts, canonical = prompt_texts(ctx)
+            return {p: texts[p] for p in sorted(training & canonical)}
+
+        return ctx.store.cached(("training_side", "prompts"), read)
     marks = ",".join("?" * len(TRAINING_STATUSES[basis]))
     return _texts(ctx, f"SELECT prompt_id FROM samples WHERE status IN ({marks})", TRAINING_STATUSES[basis])
 
@@ -75,16 +83,12 @@ def dataset_prompts(ctx: "Context", dataset: str) -> dict[str, str]:
     return out
 
 
-def _texts(ctx: "Context", ids_sql: str, params: tuple, canonical: bool = False) -> dict[str, str]:
+def _texts(ctx: "Context", ids_sql: str, params: tuple) -> dict[str, str]:
     """id → text (ordered by id) of the prompts that ``ids_sql`` selects, in one query.
 
-    ``canonical``: ``ids_sql`` is a correlated condition on ``p`` (EXISTS) and duplicates are
-    left out. The ``+`` before columns every row matches keeps SQLite off indexes that would
-    turn a scan into 250k random lookups (a 250k side took 3.5 s in 900-id IN queries, 0.9 s so)."""
-    if canonical:
-        sql = f"SELECT p.id, p.text FROM prompts p WHERE +p.duplicate_of IS NULL AND EXISTS ({ids_sql})"
-    else:
-        sql = f"SELECT p.id, p.text FROM prompts p WHERE p.id IN ({ids_sql})"
+    The ``+`` before columns every row matches keeps SQLite off indexes that would turn a scan
+    into 250k random lookups (a 250k side took 3.5 s in 900-id IN queries, 0.9 s so)."""
+    sql = f"SELECT p.id, p.text FROM prompts p WHERE p.id IN ({ids_sql})"
     # read once per state of the database (card, mean prompt and report may each ask): shared, read-only
     return ctx.store.cached(("side_texts", sql, params), lambda: dict(sorted(ctx.store.rows(sql, params))))
 

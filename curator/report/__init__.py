@@ -188,4 +188,6 @@ def write_report(ctx: "Context", coverage: "Coverage", out: Path, model: str | N
             extra.insert(0, ReportSection("Dataset card", render_card_section(built), "card"))
         except CuratorError as exc:
             extra.insert(0, ReportSection("Dataset card", f"<p>No card: {_html.escape(str(exc))}</p>", "card"))
+    # nothing after this point reads the full vector matrices coverage and the card shared
+    ctx.store.release_large()
     return render_report(ctx, coverage, out, model, sections=extra, columns=columns)
