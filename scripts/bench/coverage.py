@@ -6,7 +6,10 @@ copied to each size with a variant marker in the text and Gaussian noise (σ 0.0
 vectors enter the store through ``embed_texts(encoder=...)`` (no model work, whatever the storage
 layout); 2,000 of the labelled prompts (jittered) form the target set. Each command runs in a
 fresh process, timed with its peak RSS, beside a baseline in the same run: `curator stats` on the
-same corpus (the cost of merely opening it and reading every row).
+same corpus (the cost of merely opening it and reading every row). Each command runs
+``--repeat`` times (3 by default): the figure is the median, ``name_range`` the spread and the
+peak the highest of the runs (the same command varied 20-30 % from minute to minute on the
+shared 2-core machine).
 
 Usage: python scripts/bench/coverage.py [--sizes 25000,250000] [--quick] [--keep DIR]
 Prints `name: value unit` lines.
@@ -68,7 +71,7 @@ def build(root: Path, n: int, cache: str, sigma: float = 0.02) -> None:
 
 
 def run(root: Path, *args: str) -> tuple[float, float]:
-    """(seconds, peak RSS MB) of one curator command in a fresh process."""
+    """(seconds, peak RSS in MiB) of one curator command in a fresh process."""
     # Peak from /proc's VmHWM (this process's own memory), not ru_maxrss: Linux carries the
     # parent's resident size into a child's ru_maxrss across fork+exec, so after building a 250k
     # corpus in this process every command read 1.76 GB whatever it used.
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="one size of 25,000")
     ap.add_argument("--cache", default=str(Path.home() / ".cache" / "curator-bench" / "corpus"))
     ap.add_argument("--keep", help="build the corpora under this directory and keep them")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per command, medians reported (default 3)")
     args = ap.parse_args(argv)
     sizes = [25_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="curator-bench-"))
@@ -105,9 +109,11 @@ def main(argv: list[str] | None = None) -> int:
                           ("cluster_auto", ["cluster", "--k", "auto", "--json"]),
                           ("coverage", ["coverage", "--json"]),
                           ("coverage_html", ["coverage", "--html", str(root / "report.html"), "--json"])):
-            secs, peak = run(root, *cmd)
-            print(f"n{n}_{name}: {secs:.1f} s")
-            print(f"n{n}_{name}_peak_rss: {peak:.0f} MB")
+            runs = sorted(run(root, *cmd) for _ in range(max(1, args.repeat)))
+            print(f"n{n}_{name}: {float(np.median([r[0] for r in runs])):.1f} s")
+            if len(runs) > 1:
+                print(f"n{n}_{name}_range: {runs[0][0]:.1f}–{runs[-1][0]:.1f} s")
+            print(f"n{n}_{name}_peak_rss: {max(r[1] for r in runs):.0f} MiB")
             sys.stdout.flush()
         print(f"n{n}_report_size: {(root / 'report.html').stat().st_size / 1e6:.1f} MB")
     if not args.keep:

@@ -169,7 +169,7 @@ def main() -> None:
         run_size(base, n)
     if args.apply and not args.quick:
         run_apply(texts, base, args.apply)
-    print(f"peak_memory: {peak_mb():.0f} MB")
+    print(f"peak_memory: {peak_mb():.0f} MiB")
 
 
 if __name__ == "__main__":

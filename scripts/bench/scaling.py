@@ -21,7 +21,7 @@ user runs it, one ``curator`` process at a time (CLI start-up included), in pipe
 
 Prints ``stage@N: seconds s`` (wall), ``stage.cpu@N: seconds s`` (user + system CPU of that
 process: on a shared machine the wall time grows with the load, the CPU time much less) and
-``stage.peak@N: MB MB`` (peak RSS); a stage that exceeds ``--timeout`` prints ``timeout`` and is
+``stage.peak@N: N MiB`` (peak RSS); a stage that exceeds ``--timeout`` prints ``timeout`` and is
 not run at larger sizes. Up to ``--repeat-upto`` prompts each stage runs ``--repeat`` times (a
 stage that changes the corpus, dedup and cluster, on a copy of the corpus as it was before its
 first run) and the figures are the medians, with ``stage.range@N: min–max s``: the same command
@@ -66,7 +66,7 @@ print(f"{by_id:.3f} {by_text:.3f}")
 
 
 def run_measured(cmd: list[str], timeout: float, first_line: bool = False):
-    """(wall seconds, None on timeout; peak RSS MB of the child from ``wait4``; seconds to the
+    """(wall seconds, None on timeout; peak RSS in MiB of the child from ``wait4``; seconds to the
     first stdout line; stdout text)."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     errfile = tempfile.TemporaryFile()
@@ -185,7 +185,7 @@ def main() -> None:
                 print(f"{name}@{n}: {wall:.2f} s", flush=True)
                 if repeat > 1:
                     print(f"{name}.range@{n}: {walls[0]:.2f}–{walls[-1]:.2f} s", flush=True)
-                print(f"{name}.peak@{n}: {peak:.0f} MB", flush=True)
+                print(f"{name}.peak@{n}: {peak:.0f} MiB", flush=True)
                 if name != "vector_load":  # CPU seconds: what the wall time would be on an idle machine, roughly
                     print(f"{name}.cpu@{n}: {cpu:.2f} s", flush=True)
         finally:
