@@ -12,7 +12,8 @@ Stability matters because users write notes about "cluster 12". Three mechanisms
 Scale (issue 17): ``k="auto"`` picks k on a *sample* (``[cluster].auto_sample`` points, 10k by
 default): candidates around sqrt(n/2) (×0.5 … ×2, capped at ``[cluster].max_k``), each fitted on
 the sample with few iterations, scored by the cosine silhouette on ≤ 3,000 of them; the winner is
-then fitted once on everything. A fit trains on at most ``TRAIN_PER_CENTROID`` points per centroid
+then fitted once on everything. A fit starts from k-means++ seeds (scikit-learn's, on a sample)
+and trains on at most ``TRAIN_PER_CENTROID`` points per centroid
 (faiss's own sub-sampling, the standard practice) and assigns every point to its nearest centroid:
 at 250k prompts and k≈350 that is ~90k training points instead of 250k × 25 passes.
 
@@ -41,7 +42,11 @@ if TYPE_CHECKING:
 MAX_AUTO_CANDIDATES = 6
 SILHOUETTE_SAMPLE = 3000
 TRAIN_PER_CENTROID = 256  # faiss's default sub-sampling of the training set
-AUTO_NITER = 8  # candidate fits: same k as 12 iterations at 25k and 50k (3 seeds each), silhouettes within 0.005
+FIT_NITER = 15  # from k-means++ seeds (see seed_centroids); 25 from random rows did worse
+PLUSPLUS_PER_CENTROID = 10  # k-means++ picks its seeds among this many sampled rows per centroid
+RESTART_BUDGET = 2e8  # rows × k × dim below which a fit is restarted (a 565-prompt fit at k = 16: 5 runs)
+MAX_RESTARTS = 5
+AUTO_NITER = 6  # candidate fits: same k as 12 iterations at 25k and 50k (3 seeds each), silhouettes within 0.01
 AUTO_MIN_SAMPLE = 5_000  # choose_k fits its candidates on at least this many rows (all below it)
 # Words every rewrite prompt shares: as label terms they name nothing.
 PROMPT_WORDS = {"rewrite", "rewritten", "text", "make", "convert", "turn", "write", "change", "transform",
@@ -55,23 +60,55 @@ def _stop_words() -> list[str]:
     return sorted(ENGLISH_STOP_WORDS | PROMPT_WORDS)
 
 
+def seed_centroids(x: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """k-means++ starting centroids (scikit-learn's greedy ``kmeans_plusplus``) chosen among a
+    seeded sample of ``PLUSPLUS_PER_CENTROID`` × k rows, L2-normalised.
+
+    Why: faiss starts from k random rows. Started from k-means++ seeds, 15 iterations reach a
+    lower mean distance than 25 from random rows (250k real prompts, k = 354: 0.2420 against
+    0.2469; MiniBatchKMeans 0.2439) in less time (the seeding costs about 0.7 s there)."""
+    from sklearn.cluster import kmeans_plusplus
+
+    rng = np.random.default_rng(seed)
+    pool = x if len(x) <= PLUSPLUS_PER_CENTROID * k else \
+        x[np.sort(rng.choice(len(x), PLUSPLUS_PER_CENTROID * k, replace=False))]
+    centres, _ = kmeans_plusplus(np.asarray(pool, dtype=np.float32), k, random_state=seed)
+    return (centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 def kmeans(x: np.ndarray, k: int, seed: int = 0, init: np.ndarray | None = None,
-           niter: int = 25, per_centroid: int = TRAIN_PER_CENTROID) -> tuple[np.ndarray, np.ndarray]:
+           niter: int = FIT_NITER, per_centroid: int = TRAIN_PER_CENTROID,
+           plusplus: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(centroids L2-normalised, assignment of every row) by spherical k-means in faiss.
 
-    Training uses at most ``per_centroid`` × k rows (a seeded random subset); the assignment
-    covers every row."""
+    Starts from ``init`` when given (the previous run's centroids), else from k-means++ seeds
+    (``plusplus``; ``choose_k``'s quick candidate fits start from random rows). Training uses at
+    most ``per_centroid`` × k rows (a seeded random subset); the assignment covers every row.
+    Small problems (rows × k × dim under ``RESTART_BUDGET``) are fitted from up to
+    ``MAX_RESTARTS`` seedings and the tightest result kept: on a few dozen prompts one seeding
+    lands in a poor local optimum as often as not (46 real prompts, k = 3: mean distance 0.246 at
+    best, 0.259-0.310 for single runs)."""
     import faiss
 
     x = np.ascontiguousarray(x, dtype=np.float32)
-    km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed, spherical=True, verbose=False,
-                      max_points_per_centroid=per_centroid, min_points_per_centroid=1)
-    if init is not None:
-        km.train(x, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
-    else:
-        km.train(x)
-    _, assign = km.index.search(x, 1)
-    return km.centroids.copy(), assign.ravel().astype(np.int64)
+    restarts = 1 if init is not None else \
+        int(min(MAX_RESTARTS, max(1, RESTART_BUDGET // max(1, len(x) * k * x.shape[1]))))
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    for r in range(restarts):
+        start = init
+        if start is None and plusplus and k < len(x):
+            start = seed_centroids(x, k, seed + r)
+        km = faiss.Kmeans(x.shape[1], k, niter=niter, seed=seed + r, spherical=True, verbose=False,
+                          max_points_per_centroid=per_centroid, min_points_per_centroid=1)
+        if start is not None:
+            km.train(x, init_centroids=np.ascontiguousarray(start, dtype=np.float32))
+        else:
+            km.train(x)
+        sims, assign = km.index.search(x, 1)
+        score = float(sims.sum())
+        if best is None or score > best[0]:
+            best = (score, km.centroids.copy(), assign.ravel().astype(np.int64))
+    return best[1], best[2]
 
 
 def auto_candidates(n: int, max_k: int = 1000, sample: int | None = None) -> list[int]:
@@ -127,7 +164,7 @@ def choose_k(x: np.ndarray, seed: int = 0, sample: int = 10_000, max_k: int = 10
     cands = auto_candidates(n, max_k, len(sub))
     scores = {}
     for k in cands:
-        _, assign = kmeans(sub, k, seed, niter=AUTO_NITER)
+        _, assign = kmeans(sub, k, seed, niter=AUTO_NITER, plusplus=False)
         if len(set(assign[pick])) < 2:
             continue
         scores[k] = cosine_silhouette(sub[pick], assign[pick])

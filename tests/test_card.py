@@ -277,3 +277,37 @@ def test_coverage_report_carries_the_card_section(tmp_path):
     assert '<section class="card">' in html and "Dataset card" in html
     assert "recall" in html and "<script>alert" not in html
 
+
+
+def test_training_side_of_prompts_is_every_canonical_non_target_prompt(tmp_path):
+    """The card's training side (basis ``prompts``) is built from the provenance scan and texts
+    coverage shares; it must be what the SQL definition says: canonical prompts seen with a
+    non-target role, whatever else they were seen as, and no duplicate."""
+    from curator.items import PromptRecord, Provenance, add_prompts
+    from curator.queries import prompt_roles
+    from curator.sides import training_prompts
+    from curator.workspace import Corpus
+
+    with Corpus.init(tmp_path / "c") as c:
+        def add(texts, role, dataset):
+            with c.store.transaction() as conn:
+                add_prompts(conn, [PromptRecord(t, "public", Provenance(dataset, role, row=i))
+                                   for i, t in enumerate(texts)])
+
+        add(["Rewrite this as a sea shanty.", "Make it formal.", "Turn it into a haiku."], "prompts", "train")
+        add(["Make it formal.", "Explain it to a child."], "target", "test")  # one both, one target only
+        add(["Write it as a limerick."], "prompts", "lists")
+        dup, rep = (c.store.scalar("SELECT id FROM prompts WHERE text = ?", (t,))
+                    for t in ("Turn it into a haiku.", "Rewrite this as a sea shanty."))
+        with c.store.transaction() as conn:
+            conn.execute("UPDATE prompts SET duplicate_of = ? WHERE id = ?", (rep, dup))
+        expected = dict(c.store.rows(
+            "SELECT p.id, p.text FROM prompts p WHERE p.duplicate_of IS NULL AND EXISTS (SELECT 1 FROM provenance v "
+            "WHERE v.item_id = p.id AND v.item_kind = 'prompt' AND v.role != 'target') ORDER BY p.id"))
+        side = training_prompts(c, "prompts")
+        assert side == expected and list(side) == sorted(side)
+        assert set(side.values()) == {"Rewrite this as a sea shanty.", "Make it formal.", "Write it as a limerick."}
+        training, targets = prompt_roles(c)
+        assert set(targets) == {"test"} and len(targets["test"]) == 2 and dup in training
+        add(["Say it in pirate speak."], "prompts", "later")  # a write: the shared reads are read again
+        assert "Say it in pirate speak." in training_prompts(c, "prompts").values()

@@ -40,7 +40,7 @@ def test_tsne_keeps_neighbourhoods_as_well_as_scikit_learn(real_vectors):
     from curator.cluster import kmeans
 
     ours, theirs = [], []
-    for k in (12, 30, 60, 80, 150):
+    for k in (12, 20, 30, 45, 60, 80, 110, 150):  # eight layouts: one layout's luck moves a mean of five by 0.01
         centroids, _ = kmeans(real_vectors, k, seed=0)
         perplexity, nn = min(30.0, (k - 1) / 3), min(5, k // 2 - 1)
         y = tsne(centroids, perplexity)

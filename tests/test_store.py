@@ -110,6 +110,23 @@ def test_large_cached_values_live_only_inside_sharing(tmp_path):
     assert len(calls) == 4  # dropped when the outer scope ended
 
 
+def test_release_large_drops_large_values_and_keeps_the_rest(tmp_path):
+    """The report calls it after its card: the full matrices go, small shared reads stay."""
+    store = Store(tmp_path / "curator.db")
+    calls: list[int] = []
+    big = lambda: store.cached("big", lambda: _count_prompts(store, calls), large=True)  # noqa: E731
+    small = lambda: store.cached("small", lambda: _count_prompts(store, calls))  # noqa: E731
+    with store.sharing():
+        big(), small(), big(), small()
+        assert len(calls) == 2
+        store.release_large()
+        assert store.sharing_active  # sharing goes on
+        small()
+        assert len(calls) == 2  # the small value is still shared
+        big(), big()
+        assert len(calls) == 3  # read again once, then shared again until the scope ends
+
+
 def test_cached_keeps_only_the_most_recent_values(tmp_path):
     from curator.store import CACHE_ENTRIES
 
