@@ -12,10 +12,8 @@ Stability matters because users write notes about "cluster 12". Three mechanisms
 Scale (issue 17): ``k="auto"`` picks k on a *sample* (``[cluster].auto_sample`` points, 10k by
 default): candidates around sqrt(n/2) (×0.5 … ×2, capped at ``[cluster].max_k``), each fitted on
 the sample with few iterations, scored by the cosine silhouette on ≤ 3,000 of them; the winner is
-then fitted once on everything. A fit starts from k-means++ seeds (scikit-learn's, on a sample)
-and trains on at most ``TRAIN_PER_CENTROID`` points per centroid
-(faiss's own sub-sampling, the standard practice) and assigns every point to its nearest centroid:
-at 250k prompts and k≈350 that is ~90k training points instead of 250k × 25 passes.
+then fitted once on everything. A fit starts from k-means++ seeds, trains on at most
+``TRAIN_PER_CENTROID`` points per centroid (faiss's sub-sampling) and assigns every point.
 
 Labels: class-based TF-IDF (BERTopic's c-TF-IDF): the prompts of a cluster form one document;
 term weight = tf in the cluster × log(1 + mean words per cluster / term frequency over all

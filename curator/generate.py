@@ -56,7 +56,9 @@ def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: boo
     """Prompts to generate for: from a file, from named clusters, or from the coverage gaps.
 
     Target-only prompts are never used (that would leak the test set into training data); a gap
-    cluster with no training prompt is reported so `curator brainstorm` can fill it first.
+    cluster with no training prompt is reported so `curator brainstorm` can fill it first. No
+    gaps is an answer, not an error: nothing is picked (a scheduled re-run after generation filled
+    the gaps has nothing to do and says so).
     """
     if prompts_file is not None:
         from .ingest import read_table, resolve_columns
@@ -77,8 +79,10 @@ def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: boo
         from .coverage import compute_coverage
 
         clusters = compute_coverage(corpus, target=target).gaps
+        if not clusters:  # nothing under-covered (any more): a re-run after the gaps filled is a no-op
+            return []
     if not clusters:
-        raise CuratorError("generate: no clusters to generate for (no gaps; name some with --clusters)")
+        raise CuratorError("generate: no clusters to generate for; name some with --clusters")
     cluster_of = assignments(corpus)
     training = {r[0] for r in corpus.store.query(
         "SELECT DISTINCT item_id FROM provenance WHERE +item_kind='prompt' AND role != 'target'")}
@@ -301,17 +305,25 @@ def generate(ctx: "Context", *, gaps: bool = False, clusters: list[int] | None =
     cfg = LLMConfig.from_settings(ctx, **llm)
     opts = GenerateOptions(g["temperature"], seed, g["min_words"], g["max_words"],
                            _retries(ctx, retries), rewrite_model=rewrite_model, rewrite_base_url=rewrite_base_url)
+    gap_list: list[int] | None = None  # for the plan: "no gaps" is not "gaps without training prompts"
     if picks is None:
         if not (gaps or clusters or prompts_file):
             raise CuratorError("generate: say what to generate for: --gaps, --clusters IDS or --prompts FILE")
-        picks = pick_prompts(ctx, clusters, gaps, g["per_cluster"], Path(prompts_file) if prompts_file else None,
-                             target, seed)
+        if gaps and prompts_file is None:
+            from .coverage import compute_coverage
+
+            gap_list = compute_coverage(ctx, target=target).gaps
+        picks = [] if gap_list == [] else pick_prompts(
+            ctx, clusters if gap_list is None else gap_list, False, g["per_cluster"],
+            Path(prompts_file) if prompts_file else None, target, seed)
     if dry_run or not picks:  # token counts cost ~0.1 ms per request: only when asked for
         task = SynthesisTask(ctx, picks, cfg, opts)
         the_plan = plan([task.request(p, i, 0) for i, p in enumerate(picks)], cfg, opts)
     else:
         the_plan = {"calls": len(picks), "model": cfg.model, "base_url": cfg.base_url}
     the_plan["clusters"] = sorted({p.cluster for p in picks if p.cluster is not None})
+    if gap_list is not None:
+        the_plan["gaps"] = gap_list
     summary = GenerateSummary(len(picks), the_plan, dry_run=dry_run)
     if dry_run or not picks:
         return summary

@@ -214,3 +214,23 @@ def test_far_list_is_exact_on_real_prompts_when_the_search_probes(shared_data, m
     probed = cv.far_targets(train, target, assign, tcl, cent, 0.5, 20, 0.05)
     assert [r["row"] for r in probed["rows"]] == [r["row"] for r in exact["rows"]]
     assert len(exact["rows"]) >= 5
+
+
+def test_generate_for_gaps_says_when_there_are_none_or_they_lack_training_prompts(cli, tmp_path):
+    """No gaps is an answer (exit 0, nothing planned), so a re-run after the gaps filled is a
+    no-op; a gap without training prompts is named, with what to do."""
+    from curator import Corpus
+
+    with Corpus.init(tmp_path / "corpus") as corpus:
+        _add(corpus, TRAIN, dataset="train")
+        _add(corpus, SHANTY + ["Translate this email into French, please."], role="target", dataset="test")
+        _add(corpus, ["Make this memo more formal, please."], role="target", dataset="near")
+        cluster_prompts(corpus, k=3, seed=0)
+        shanty = assignments(corpus)[content_id(SHANTY[0])]
+    none = cli("generate", "--gaps", "--target", "near", "--dry-run")
+    assert none.exit_code == 0, none.output
+    assert "no under-covered clusters" in none.output
+    plan = json.loads(cli("generate", "--gaps", "--target", "near", "--dry-run", "--json").stdout)["plan"]
+    assert plan["calls"] == 0 and plan["gaps"] == []
+    empty = cli("generate", "--gaps", "--target", "test", "--dry-run")  # the shanty gap has no training prompt
+    assert empty.exit_code == 0 and f"gaps {shanty} have no training prompt" in empty.output

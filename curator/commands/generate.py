@@ -102,6 +102,12 @@ def generate(ctx, gaps, target, clusters, per_cluster, prompts_file, temperature
         console.print("  cost ≈ " + (f"${the_plan['cost_estimate']} (worst case ${the_plan['worst_case_cost']})"
                                      if the_plan["price_known"] else
                                      f"unknown: no price for {the_plan['model']} in curator.toml"), markup=False)
+        if the_plan.get("gaps") == []:
+            console.print("no under-covered clusters (see `curator coverage`): nothing to generate for "
+                          "--gaps; name clusters with --clusters")
+        elif the_plan.get("gaps") and not the_plan["calls"]:
+            console.print(f"gaps {', '.join(map(str, the_plan['gaps']))} have no training prompt to generate "
+                          "from: `curator brainstorm --clusters ...` proposes some")
         console.print("dry run: nothing sent" if dry_run else "nothing to generate")
     else:
         _print_summary(f"generate ({the_plan['model']})", summary.stage1.as_dict())
