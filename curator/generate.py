@@ -50,6 +50,13 @@ class PickedPrompt:
     cluster: int | None
 
 
+def gap_clusters(corpus: "Context", target: str | None = None) -> list[int]:
+    """The under-covered clusters of ``curator coverage`` against ``target`` (all target sets by default)."""
+    from .coverage import compute_coverage
+
+    return compute_coverage(corpus, target=target).gaps
+
+
 def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: bool = False,
                  per_cluster: int = 5, prompts_file: Path | None = None, target: str | None = None,
                  seed: int = 0) -> list[PickedPrompt]:
@@ -76,9 +83,7 @@ def pick_prompts(corpus: "Context", clusters: list[int] | None = None, gaps: boo
     if latest_clustering(corpus) is None:
         raise CuratorError("generate: no clustering yet; run `curator cluster` (or pass --prompts FILE)")
     if gaps:
-        from .coverage import compute_coverage
-
-        clusters = compute_coverage(corpus, target=target).gaps
+        clusters = gap_clusters(corpus, target)
         if not clusters:  # nothing under-covered (any more): a re-run after the gaps filled is a no-op
             return []
     if not clusters:
@@ -310,12 +315,9 @@ def generate(ctx: "Context", *, gaps: bool = False, clusters: list[int] | None =
         if not (gaps or clusters or prompts_file):
             raise CuratorError("generate: say what to generate for: --gaps, --clusters IDS or --prompts FILE")
         if gaps and prompts_file is None:
-            from .coverage import compute_coverage
-
-            gap_list = compute_coverage(ctx, target=target).gaps
-        picks = [] if gap_list == [] else pick_prompts(
-            ctx, clusters if gap_list is None else gap_list, False, g["per_cluster"],
-            Path(prompts_file) if prompts_file else None, target, seed)
+            clusters = gap_list = gap_clusters(ctx, target)
+        picks = pick_prompts(ctx, clusters, False, g["per_cluster"], Path(prompts_file) if prompts_file else None,
+                             target, seed) if clusters or prompts_file else []
     if dry_run or not picks:  # token counts cost ~0.1 ms per request: only when asked for
         task = SynthesisTask(ctx, picks, cfg, opts)
         the_plan = plan([task.request(p, i, 0) for i, p in enumerate(picks)], cfg, opts)

@@ -79,23 +79,26 @@ def mean_distance(x: np.ndarray, assign: np.ndarray) -> float:
     return float((1 - np.einsum("ij,ij->i", x, cent[assign].astype(np.float32))).mean())
 
 
-def timed(fn, repeat: int) -> tuple[list[float], object]:
-    """Sorted wall times of ``repeat`` calls of ``fn`` and the first call's result."""
-    times, first = [], None
-    for r in range(repeat):
+def rounds(first, second, repeat: int) -> tuple[list[float], list[float], tuple]:
+    """``repeat`` rounds of ``first()`` then ``second(first's result)``, so both sides of a round
+    see the same minute: (times of first, times of second, the first round's two results)."""
+    times_a, times_b, out = [], [], None
+    for _ in range(repeat):
         t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-        first = out if r == 0 else first
-    return sorted(times), first
+        a = first()
+        times_a.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = second(a)
+        times_b.append(time.perf_counter() - t)
+        out = out or (a, b)
+    return times_a, times_b, out
 
 
-def show(name: str, times: list[float]) -> float:
-    med = float(np.median(times))
-    print(f"{name}: {med:.2f} s")
-    if len(times) > 1:
-        print(f"{name}_range: {min(times):.2f}–{max(times):.2f} s")
-    return med
+def show(name: str, values: list[float], unit: str = "s") -> None:
+    """The median, and with several values ``name_range: min–max``."""
+    print(f"{name}: {float(np.median(values)):.2f} {unit}")
+    if len(values) > 1:
+        print(f"{name}_range: {min(values):.2f}–{max(values):.2f} {unit}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,44 +123,28 @@ def main(argv: list[str] | None = None) -> int:
         k = max(2, int(round(math.sqrt(n / 2))))
         has = lab[src] != ""
         rep = max(1, args.repeat)
-        fixed_times, mb_times, speedups, ours, mb = [], [], [], None, None
-        for r in range(rep):  # alternate, as for auto below: each ratio compares the same minute
-            t_f, (_, a) = timed(lambda: kmeans(x, k, seed=0), 1)
-            t_m, m = timed(lambda: MiniBatchKMeans(k, random_state=0, n_init=1, batch_size=4096).fit(x).labels_, 1)
-            fixed_times += t_f
-            mb_times += t_m
-            speedups.append(t_m[0] / t_f[0])
-            ours, mb = (a, m) if r == 0 else (ours, mb)
-        fixed_times.sort()
-        mb_times.sort()
-        auto_times, same_times, ratios, auto, k_auto = [], [], [], None, None
-        for r in range(rep):  # alternate, so both sides of each ratio see the same minute
-            t = time.perf_counter()
-            k_r, _ = choose_k(x, seed=0)
-            _, assign = kmeans(x, k_r, seed=0)
-            auto_times.append(time.perf_counter() - t)
-            auto, k_auto = (assign, k_r) if r == 0 else (auto, k_auto)
-            t = time.perf_counter()
-            kmeans(x, k_auto, seed=0)
-            same_times.append(time.perf_counter() - t)
-            ratios.append(auto_times[-1] / same_times[-1])
+        t_fixed, t_mb, ((_, ours), mb) = rounds(
+            lambda: kmeans(x, k, seed=0),
+            lambda _: MiniBatchKMeans(k, random_state=0, n_init=1, batch_size=4096).fit(x).labels_, rep)
+
+        def auto_fit():
+            k_chosen, _ = choose_k(x, seed=0)
+            return k_chosen, kmeans(x, k_chosen, seed=0)[1]
+
+        t_auto, t_same, ((k_auto, auto), _) = rounds(auto_fit, lambda a: kmeans(x, a[0], seed=0), rep)
         tag = f"n{n}"
         print(f"{tag}_k: {k} clusters")
-        show(f"{tag}_curator_fixed_k", fixed_times)
-        show(f"{tag}_sklearn_minibatch", mb_times)
-        print(f"{tag}_speedup_vs_minibatch: {float(np.median(speedups)):.2f} ratio")
-        if len(speedups) > 1:
-            print(f"{tag}_speedup_vs_minibatch_range: {min(speedups):.2f}–{max(speedups):.2f} ratio")
+        show(f"{tag}_curator_fixed_k", t_fixed)
+        show(f"{tag}_sklearn_minibatch", t_mb)
+        show(f"{tag}_speedup_vs_minibatch", [m / f for f, m in zip(t_fixed, t_mb)], "ratio")
         print(f"{tag}_curator_mean_distance: {mean_distance(x, ours):.4f} cosine")
         print(f"{tag}_minibatch_mean_distance: {mean_distance(x, mb):.4f} cosine")
         print(f"{tag}_curator_nmi_human: {normalized_mutual_info_score(lab[src][has], ours[has]):.3f} score")
         print(f"{tag}_minibatch_nmi_human: {normalized_mutual_info_score(lab[src][has], mb[has]):.3f} score")
         print(f"{tag}_auto_k: {k_auto} clusters")
-        show(f"{tag}_curator_auto", sorted(auto_times))
-        show(f"{tag}_curator_fixed_at_auto_k", sorted(same_times))
-        print(f"{tag}_auto_vs_fixed_same_k: {float(np.median(ratios)):.2f} ratio")
-        if len(ratios) > 1:
-            print(f"{tag}_auto_vs_fixed_same_k_range: {min(ratios):.2f}–{max(ratios):.2f} ratio")
+        show(f"{tag}_curator_auto", t_auto)
+        show(f"{tag}_curator_fixed_at_auto_k", t_same)
+        show(f"{tag}_auto_vs_fixed_same_k", [a / f for a, f in zip(t_auto, t_same)], "ratio")
         print(f"{tag}_curator_auto_mean_distance: {mean_distance(x, auto):.4f} cosine")
         sys.stdout.flush()
     return 0
